@@ -1,0 +1,31 @@
+"""CoWorks: serverless microservices written as classes, composed into Airflow flows.
+
+The service runtime (:class:`TechMicroService`, :func:`entry`) imports nothing heavy:
+it is what ships in a Lambda zip. :func:`biz` imports Airflow only when first used,
+and ``%load_ext coworks`` loads the notebook magics.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from .service import TechMicroService as TechMicroService
+from .service import entry as entry
+
+__all__ = ["TechMicroService", "biz", "entry"]
+
+
+def __getattr__(name: str) -> t.Any:
+    # Airflow takes seconds to import: only a flow definition pays for it.
+    if name == "biz":
+        from .biz import biz
+
+        return biz
+    raise AttributeError(f"module 'coworks' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython: t.Any) -> None:
+    """Register the CoWorks magics (``%load_ext coworks``)."""
+    from .notebook.magics import register
+
+    register(ipython)

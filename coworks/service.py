@@ -1,0 +1,195 @@
+"""TechMicroService: a Flask app written as a class, and a Lambda handler too."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import typing as t
+import uuid
+
+from flask import Flask
+from flask import jsonify
+from flask import request
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import HTTPException
+
+from . import events
+from .binding import BindingError
+from .binding import EntrySignature
+from .binding import to_response
+from .routing import Route
+from .routing import RoutingError
+
+if t.TYPE_CHECKING:
+    from flask import Response
+
+logger = logging.getLogger(__name__)
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+_ENTRY_MARK = "__cws_entry__"
+
+
+def entry(func: F) -> F:
+    """Mark a method of a :class:`TechMicroService` as an HTTP entry.
+
+    The method's name gives the verb and path (see :mod:`coworks.routing`), its
+    signature the parameters (see :mod:`coworks.binding`)::
+
+        class Orders(TechMicroService):
+            @entry
+            def get_order(self, order_id: int):
+                return {"id": order_id}
+    """
+    setattr(func, _ENTRY_MARK, True)
+    return func
+
+
+class TechMicroService(Flask):
+    """A microservice whose ``@entry`` methods are its HTTP entries.
+
+    An instance is a Flask app (``svc.test_client()``, ``svc.run()``, any WSGI server)
+    and a Lambda handler: ``svc(event, context)`` answers a Lambda HTTP event with the
+    response dict of that event's kind.
+
+    :param name: the service's name; defaults to the class name in lower case.
+    """
+
+    def __init__(self, name: str | None = None, **flask_options: t.Any) -> None:
+        # Set before Flask reads it: the name is the logger's and the CLI's too.
+        self.name = name or type(self).__name__.lower()
+        import_name = flask_options.pop("import_name", type(self).__module__)
+        super().__init__(import_name, **flask_options)
+        self.entries: dict[str, EntrySignature] = {}
+        for attr, func in _entry_methods(type(self)):
+            self._add_entry(attr, func)
+        self.register_error_handler(HTTPException, _http_error)
+        self.register_error_handler(BindingError, _binding_error)
+        self.register_error_handler(Exception, _internal_error)
+
+    @property
+    def routes(self) -> list[Route]:
+        """The service's entries as routes, sorted by path then verb."""
+        return sorted(
+            (sig.route for sig in self.entries.values()),
+            key=lambda route: (route.rule, route.method),
+        )
+
+    def __call__(self, event: t.Any, context: t.Any = None) -> t.Any:
+        """Answer a Lambda event, or a WSGI call when given ``start_response``."""
+        if callable(context):
+            return self.wsgi_app(event, context)
+        return self.handle_event(event, context)
+
+    def handle_event(self, event: t.Any, context: t.Any = None) -> dict[str, t.Any]:
+        """Answer a Lambda HTTP event; never raises.
+
+        An event that cannot be read is answered with a 400 JSON error in the REST
+        response format, and logged.
+        """
+        try:
+            kind = events.kind_of(event)
+            environ = kind.environ(event, context)
+        except events.EventError as error:
+            logger.error("%s: cannot read the event: %s", self.name, error)
+            body = _json_bytes({"error": "Bad Request", "message": str(error)})
+            headers = Headers({"Content-Type": "application/json"})
+            return events.RestEvent().response(400, headers, body)
+        status, headers, body = _run_wsgi(self.wsgi_app, environ)
+        logger.debug(
+            "%s %s %s -> %s",
+            self.name,
+            environ["REQUEST_METHOD"],
+            environ["PATH_INFO"],
+            status,
+        )
+        return kind.response(status, headers, body)
+
+    def _add_entry(self, attr: str, func: t.Callable[..., t.Any]) -> None:
+        signature = EntrySignature.of(func)
+        route = signature.route
+        for other, known in self.entries.items():
+            if (known.route.method, known.route.rule) == (route.method, route.rule):
+                raise RoutingError(
+                    f"entries {other!r} and {attr!r} both serve {route.method} "
+                    f"{route.rule}; rename one of them"
+                )
+        self.entries[attr] = signature
+        bound = getattr(self, attr)
+
+        def view(**view_args: str) -> t.Any:
+            return to_response(bound(**signature.bind(view_args, request)))
+
+        view.__name__ = attr
+        view.__doc__ = func.__doc__
+        self.add_url_rule(
+            route.rule, endpoint=attr, view_func=view, methods=[route.method]
+        )
+
+
+def _entry_methods(cls: type) -> list[tuple[str, t.Callable[..., t.Any]]]:
+    return [
+        (name, member)
+        for name, member in inspect.getmembers(cls, inspect.isfunction)
+        if getattr(member, _ENTRY_MARK, False)
+    ]
+
+
+def _run_wsgi(
+    app: t.Callable[..., t.Any], environ: dict[str, t.Any]
+) -> tuple[int, Headers, bytes]:
+    """Call a WSGI app and collect its status, headers and whole body."""
+    started: list[t.Any] = []
+    chunks: list[bytes] = []
+
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
+    ) -> t.Callable[[bytes], None]:
+        started[:] = [status, headers]
+        return chunks.append
+
+    result = app(environ, start_response)
+    try:
+        chunks.extend(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    status, headers = started
+    return int(status.split(" ", 1)[0]), Headers(headers), b"".join(chunks)
+
+
+def _json_bytes(data: t.Any) -> bytes:
+    import json
+
+    return json.dumps(data).encode("utf-8")
+
+
+def _http_error(error: HTTPException) -> Response:
+    response = jsonify(error=error.name, message=error.description)
+    response.status_code = error.code or 500
+    for key, value in error.get_headers():
+        if key.lower() != "content-type":
+            response.headers[key] = value
+    return response
+
+
+def _binding_error(error: BindingError) -> Response:
+    response = jsonify(
+        error="Unprocessable Entity", parameter=error.parameter, message=error.message
+    )
+    response.status_code = 422
+    return response
+
+
+def _internal_error(error: Exception) -> Response:
+    request_id = _request_id()
+    logger.error("request %s failed", request_id, exc_info=error)
+    response = jsonify(error="Internal Server Error", request_id=request_id)
+    response.status_code = 500
+    return response
+
+
+def _request_id() -> str:
+    """The Lambda request id when there is one, else a new one."""
+    context = request.environ.get("coworks.context")
+    return getattr(context, "aws_request_id", None) or str(uuid.uuid4())
