@@ -1,8 +1,8 @@
 """CoWorks: serverless microservices written as classes, composed into Airflow flows.
 
 The service runtime (:class:`TechMicroService`, :func:`entry`) imports nothing heavy:
-it is what ships in a Lambda zip. :func:`biz` imports Airflow only when first used,
-and ``%load_ext coworks`` loads the notebook magics.
+it is what ships in a Lambda zip. :func:`biz` and ``TechServiceOperator`` import
+Airflow only when first used, and ``%load_ext coworks`` loads the notebook magics.
 """
 
 from __future__ import annotations
@@ -12,15 +12,18 @@ import typing as t
 from .service import TechMicroService as TechMicroService
 from .service import entry as entry
 
-__all__ = ["TechMicroService", "biz", "entry"]
+__all__ = ["TechMicroService", "TechServiceOperator", "biz", "entry"]
+
+#: Names served by :mod:`coworks.flows`, which imports Airflow.
+_FLOW_NAMES = ("biz", "TechServiceOperator")
 
 
 def __getattr__(name: str) -> t.Any:
     # Airflow takes seconds to import: only a flow definition pays for it.
-    if name == "biz":
-        from .biz import biz
+    if name in _FLOW_NAMES:
+        from . import flows
 
-        return biz
+        return getattr(flows, name)
     raise AttributeError(f"module 'coworks' has no attribute {name!r}")
 
 

@@ -137,7 +137,7 @@ def rest_event(
     path: str,
     *,
     query: t.Mapping[str, str | list[str]] | None = None,
-    headers: t.Mapping[str, str] | None = None,
+    headers: t.Mapping[str, str] | t.Iterable[tuple[str, str]] | None = None,
     body: bytes = b"",
     stage: str = "local",
     source_ip: str = "127.0.0.1",
@@ -150,17 +150,20 @@ def rest_event(
         key: list(value) if isinstance(value, (list, tuple)) else [value]
         for key, value in (query or {}).items()
     }
-    all_headers = dict(headers or {})
+    all_headers = Headers(headers or {})
     if body and "Content-Length" not in all_headers:
         all_headers["Content-Length"] = str(len(body))
+    multi_headers: dict[str, list[str]] = {}
+    for key, value in all_headers.items():
+        multi_headers.setdefault(key, []).append(value)
     encoded_path = quote(path, safe="/:@!$&'()*+,;=~")
     text_body, encoded = _request_body(body)
     return {
         "resource": "/{proxy+}",
         "path": encoded_path,
         "httpMethod": method.upper(),
-        "headers": all_headers or None,
-        "multiValueHeaders": {k: [v] for k, v in all_headers.items()} or None,
+        "headers": {k: v[-1] for k, v in multi_headers.items()} or None,
+        "multiValueHeaders": multi_headers or None,
         "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
         "multiValueQueryStringParameters": multi_query or None,
         "pathParameters": {"proxy": encoded_path.lstrip("/")},
@@ -275,3 +278,20 @@ def _encode_body(content_type: str, body: bytes) -> tuple[str, bool]:
         except UnicodeDecodeError:
             pass
     return base64.b64encode(body).decode("ascii"), True
+
+
+def from_response(response: t.Mapping[str, t.Any]) -> tuple[int, Headers, bytes]:
+    """Read back a response dict of any kind: status, headers and body bytes.
+
+    What a client of API Gateway would see: multi-value headers win over single
+    ones, and a base64 body is decoded.
+    """
+    headers = _multi_headers(response.get("multiValueHeaders"), response.get("headers"))
+    for cookie in response.get("cookies") or []:
+        headers.add("Set-Cookie", cookie)
+    body = response.get("body") or ""
+    if response.get("isBase64Encoded"):
+        data = base64.b64decode(body)
+    else:
+        data = body.encode("utf-8")
+    return int(response.get("statusCode", 200)), headers, data

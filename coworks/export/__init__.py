@@ -1,0 +1,159 @@
+"""Export: a notebook file becomes Lambda zips, Airflow DAG files and a manifest.
+
+``export_notebook("01_countries.ipynb", "build")`` writes::
+
+    build/<service>/lambda.zip   one per %%techservice cell
+    build/dags/<dag_id>.py       one per @biz flow
+    build/manifest.json          what was written, with sizes and sha256
+
+The whole export is built aside and moved into place at the end: a failure leaves
+the target as it was. A target that holds files export did not write is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import typing as t
+from pathlib import Path
+
+from ..routing import RoutingError
+from ..sources import NotebookSources
+from ..sources import SourceError
+from ..sources import load_service
+from ..sources import read_notebook
+from .dagfile import dag_file
+from .package import HANDLER
+from .package import PackageError
+from .package import build_zip
+
+MANIFEST = "manifest.json"
+
+
+class ExportError(Exception):
+    """An export that cannot be made; the message says what to change."""
+
+
+def export_notebook(notebook: str | Path, out_dir: str | Path) -> dict[str, t.Any]:
+    """Export a notebook's services and flows into ``out_dir``; return the manifest.
+
+    :raises ExportError: when the notebook, a cell or the target is not usable.
+    """
+    notebook, out = Path(notebook), Path(out_dir)
+    try:
+        sources = read_notebook(notebook)
+    except SourceError as error:
+        raise ExportError(str(error)) from None
+    if not sources.services and not sources.flows:
+        raise ExportError(
+            f"{notebook}: nothing to export; it has no %%techservice cell and no "
+            "@biz flow"
+        )
+    _check_target(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        manifest = _write(sources, staging)
+        _move_into_place(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return manifest
+
+
+def _write(sources: NotebookSources, root: Path) -> dict[str, t.Any]:
+    services = []
+    for cell in sources.services:
+        try:
+            service = load_service(cell, sources.path)
+            data = build_zip(cell.source, service.name, type(service).__name__)
+        except (SourceError, PackageError, RoutingError) as error:
+            raise ExportError(f"{sources.path}, cell {cell.index}: {error}") from None
+        except Exception as error:
+            raise ExportError(
+                f"{sources.path}, cell {cell.index}: running the cell failed: "
+                f"{type(error).__name__}: {error}"
+            ) from error
+        if any(s["name"] == service.name for s in services):
+            raise ExportError(
+                f"{sources.path}: two cells define the service {service.name!r}"
+            )
+        zip_path = Path(service.name) / "lambda.zip"
+        _write_file(root / zip_path, data)
+        services.append(
+            {
+                "name": service.name,
+                "zip": zip_path.as_posix(),
+                "handler": HANDLER,
+                "runtime": f"python{sys.version_info.major}.{sys.version_info.minor}",
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data),
+                "routes": [route.as_dict() for route in service.routes],
+            }
+        )
+    dags = []
+    for flow in sources.flows:
+        data = dag_file(flow, sources.path).encode("utf-8")
+        dag_path = Path("dags") / f"{flow.dag_id}.py"
+        _write_file(root / dag_path, data)
+        dags.append(
+            {
+                "dag_id": flow.dag_id,
+                "path": dag_path.as_posix(),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        )
+    manifest = {"services": services, "dags": dags}
+    _write_file(root / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
+    return manifest
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def _check_target(out: Path) -> None:
+    """Refuse a target that holds anything but an earlier export's own files."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise ExportError(f"{out} exists and is not a directory")
+    present = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    if not present:
+        return
+    try:
+        previous = json.loads((out / MANIFEST).read_text())
+        written = {MANIFEST, *(s["zip"] for s in previous["services"])}
+        written |= {d["path"] for d in previous["dags"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ExportError(
+            f"{out} is not empty and holds no export manifest; choose an empty or "
+            "new directory, so that no file of yours is replaced"
+        ) from None
+    foreign = sorted(present - written)
+    if foreign:
+        raise ExportError(
+            f"{out} holds files an export did not write ({', '.join(foreign[:5])}); "
+            "move them away or choose another directory"
+        )
+
+
+def _move_into_place(staging: Path, out: Path) -> None:
+    """Swap the finished export in for the old one, which is removed only after."""
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+        os.replace(out, old / "export")
+    try:
+        os.replace(staging, out)
+    except OSError:
+        if old is not None:
+            os.replace(old / "export", out)
+        raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,78 @@
+"""Proving a Lambda zip: unpack it alone and let it answer an event.
+
+The zip is unpacked into an empty folder and imported by a fresh interpreter started
+with ``-I -S``: no site-packages, no user site, no environment variables, so the
+handler sees nothing but that folder and the standard library, as on Lambda.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import typing as t
+import zipfile
+from pathlib import Path
+
+from .package import HANDLER
+
+#: Top-level modules a zip must answer without importing.
+FORBIDDEN_MODULES = ("airflow", "IPython", "ipykernel", "jupyter_client", "boto3")
+
+_RUNNER = """
+import importlib, json, sys
+root, handler_name = sys.argv[1], sys.argv[2]
+sys.path.insert(0, root)
+module_name, _, function_name = handler_name.rpartition(".")
+handler = getattr(importlib.import_module(module_name), function_name)
+
+class Context:
+    function_name = "isolated"
+    aws_request_id = "00000000-0000-0000-0000-000000000000"
+    memory_limit_in_mb = 128
+
+    def get_remaining_time_in_millis(self):
+        return 30000
+
+response = handler(json.load(sys.stdin), Context())
+loaded = sorted({name.split(".")[0] for name in sys.modules})
+json.dump({"response": response, "modules": loaded}, sys.stdout)
+"""
+
+
+class ZipCheckError(RuntimeError):
+    """The zip did not answer: it failed to import, raised, or timed out."""
+
+
+def invoke_zip(
+    zip_path: str | Path,
+    event: t.Mapping[str, t.Any],
+    *,
+    handler: str = HANDLER,
+    timeout: float = 60.0,
+) -> dict[str, t.Any]:
+    """Answer ``event`` with the zip's handler in an isolated interpreter.
+
+    :return: ``{"response": <the handler's response dict>, "modules": [<top-level
+        modules the interpreter had loaded>]}``.
+    :raises ZipCheckError: with the interpreter's error output when it fails.
+    """
+    with tempfile.TemporaryDirectory(prefix="cws-zip-") as folder:
+        root = Path(folder) / "task"
+        with zipfile.ZipFile(zip_path) as archive:
+            archive.extractall(root)
+        try:
+            process = subprocess.run(
+                [sys.executable, "-I", "-S", "-c", _RUNNER, str(root), handler],
+                input=json.dumps(event),
+                capture_output=True,
+                text=True,
+                cwd=folder,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            raise ZipCheckError(f"{zip_path} did not answer in {timeout} s") from None
+    if process.returncode != 0:
+        raise ZipCheckError(f"{zip_path} failed to answer:\n{process.stderr.strip()}")
+    return json.loads(process.stdout)

@@ -1,0 +1,194 @@
+"""The Lambda zip of one service: its code, the CoWorks runtime and what they import.
+
+A zip is self-contained: besides the service cell (``service.py``) and the handler
+module (``lambda_function.py``), it holds the runtime part of CoWorks and every
+installed distribution the service needs, copied from the environment that exports
+it. The zip is built byte for byte the same from the same inputs, so its sha256
+changes only when its content does.
+
+Distributions are copied as installed here, compiled extensions included: build the
+zip with the Python version and platform of the Lambda runtime it targets.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata as metadata
+import io
+import sys
+import typing as t
+import zipfile
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+#: The CoWorks modules a service needs at run time, relative to the package.
+RUNTIME_FILES = ("__init__.py", "binding.py", "events.py", "routing.py", "service.py")
+
+#: The distribution every service needs.
+BASE_REQUIREMENTS = ("flask",)
+
+#: Distributions a Lambda function must not carry: notebook and Airflow code has no
+#: place there, and the Lambda Python runtime provides boto3 itself.
+NOT_PACKAGED = {
+    "apache-airflow": "Airflow runs flows, not services",
+    "apache-airflow-core": "Airflow runs flows, not services",
+    "apache-airflow-task-sdk": "Airflow runs flows, not services",
+    "ipython": "IPython belongs to the notebook",
+    "ipykernel": "Jupyter belongs to the notebook",
+    "jupyterlab": "Jupyter belongs to the notebook",
+    "notebook": "Jupyter belongs to the notebook",
+    "ipywidgets": "widgets belong to the notebook",
+}
+PROVIDED_BY_LAMBDA = {"boto3", "botocore", "s3transfer", "jmespath"}
+
+#: Every zip entry gets this date, so that equal content gives an equal zip.
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+#: The handler Lambda is configured with, in ``module.function`` form.
+HANDLER = "lambda_function.lambda_handler"
+
+
+class PackageError(ValueError):
+    """A service that cannot be packaged; the message says what to change."""
+
+
+def handler_module(service_name: str, class_name: str) -> str:
+    """The source of ``lambda_function.py``, which builds the service once."""
+    return (
+        f'"""Lambda handler of the {service_name!r} service, from cws export."""\n'
+        "\n"
+        f"from service import {class_name}\n"
+        "\n"
+        f"lambda_handler = {class_name}()\n"
+    )
+
+
+def imported_modules(source: str) -> set[str]:
+    """Top-level names of the absolute imports in a cell's code."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def distributions_for(source: str) -> list[metadata.Distribution]:
+    """The installed distributions a service cell needs, dependencies included."""
+    owners = metadata.packages_distributions()
+    wanted: list[str] = list(BASE_REQUIREMENTS)
+    _check_coworks_imports(source)
+    for module in sorted(imported_modules(source)):
+        if module in sys.stdlib_module_names or module == "coworks":
+            continue
+        if module not in owners:
+            raise PackageError(
+                f"the service imports {module!r}, which is not installed here; "
+                "install it so that export can package it"
+            )
+        wanted.extend(owners[module])
+    return _closure(wanted)
+
+
+def _check_coworks_imports(source: str) -> None:
+    """Refuse a service cell that imports the parts of CoWorks Lambda does not get."""
+    runtime = {"coworks", *(f"coworks.{name[:-3]}" for name in RUNTIME_FILES)}
+    for node in ast.walk(ast.parse(source)):
+        modules: list[str] = []
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules = [node.module]
+            if node.module == "coworks":
+                modules += [f"coworks.{alias.name}" for alias in node.names]
+        for module in modules:
+            if module.startswith("coworks.") and module not in runtime:
+                if module.removeprefix("coworks.") in ("TechMicroService", "entry"):
+                    continue
+                raise PackageError(
+                    f"the service imports {module}, which is not part of the service "
+                    "runtime (flows and notebook tools stay out of Lambda); move that "
+                    "code out of the %%techservice cell"
+                )
+
+
+def _closure(names: t.Iterable[str]) -> list[metadata.Distribution]:
+    found: dict[str, metadata.Distribution] = {}
+    pending = [Requirement(name) for name in names]
+    while pending:
+        requirement = pending.pop()
+        key = canonicalize_name(requirement.name)
+        if key in found or key in PROVIDED_BY_LAMBDA:
+            continue
+        if key in NOT_PACKAGED:
+            raise PackageError(
+                f"the service needs {requirement.name}, which cannot go into a Lambda "
+                f"zip ({NOT_PACKAGED[key]}); move that import out of the "
+                "%%techservice cell"
+            )
+        try:
+            dist = metadata.distribution(requirement.name)
+        except metadata.PackageNotFoundError:
+            raise PackageError(
+                f"{requirement.name} is required but not installed; install it"
+            ) from None
+        found[key] = dist
+        for text in dist.requires or []:
+            dependency = Requirement(text)
+            if dependency.marker is None or dependency.marker.evaluate({"extra": ""}):
+                pending.append(dependency)
+    return [found[key] for key in sorted(found)]
+
+
+def distribution_files(dist: metadata.Distribution) -> dict[str, Path]:
+    """Archive name → installed file, for one distribution (no bytecode, no scripts)."""
+    if dist.files is None:
+        raise PackageError(
+            f"{dist.metadata['Name']} lists no files (installed without a RECORD); "
+            "reinstall it with pip"
+        )
+    files: dict[str, Path] = {}
+    for entry in dist.files:
+        name = entry.as_posix()
+        if name.startswith("..") or "__pycache__" in name or name.endswith(".pyc"):
+            continue
+        files[name] = Path(str(dist.locate_file(entry)))
+    return files
+
+
+def runtime_files() -> dict[str, Path]:
+    """Archive name → file, for the CoWorks runtime modules."""
+    package = Path(__file__).resolve().parent.parent
+    return {f"coworks/{name}": package / name for name in RUNTIME_FILES}
+
+
+def build_zip(service_source: str, service_name: str, class_name: str) -> bytes:
+    """The bytes of the Lambda zip of one service.
+
+    :raises PackageError: when a needed distribution is missing or not allowed, or
+        two sources would write the same file.
+    """
+    generated = {
+        "service.py": service_source.encode("utf-8"),
+        "lambda_function.py": handler_module(service_name, class_name).encode(),
+    }
+    copied = runtime_files()
+    for dist in distributions_for(service_source):
+        for name, path in distribution_files(dist).items():
+            if name in copied or name in generated:
+                raise PackageError(
+                    f"{dist.metadata['Name']} and another source both write {name}"
+                )
+            copied[name] = path
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted({*generated, *copied}):
+            data = generated[name] if name in generated else copied[name].read_bytes()
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return buffer.getvalue()

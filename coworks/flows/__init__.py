@@ -1,0 +1,48 @@
+"""Business flows: Airflow DAGs whose tasks call tech services.
+
+Importing this package imports Airflow; ``from coworks import biz`` defers it until a
+flow is defined.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from airflow.sdk import dag
+
+from .hook import TechServiceHook
+from .operator import TechServiceError
+from .operator import TechServiceOperator
+
+__all__ = ["TechServiceError", "TechServiceHook", "TechServiceOperator", "biz"]
+
+#: What a flow is unless its ``@biz(...)`` says otherwise: run on demand, tagged.
+_DEFAULTS: dict[str, t.Any] = {"schedule": None, "catchup": False, "tags": ["coworks"]}
+
+
+def biz(func: t.Callable[..., t.Any] | None = None, /, **dag_options: t.Any) -> t.Any:
+    """Turn a function into an Airflow DAG: a business flow over tech services.
+
+    The function's parameters become the DAG's params (``{{ params.name }}`` in
+    templates) and its body creates the tasks, usually :class:`TechServiceOperator`.
+    The decorated name is the DAG itself, so a DAG file needs nothing more::
+
+        @biz(dag_id="neighbourhood")
+        def neighbourhood(code: str = "FRA"):
+            neighbours = TechServiceOperator(
+                service="countries", path="/neighbours/{{ params.code }}"
+            )
+            TechServiceOperator(
+                service="stats", method="POST", path="/density",
+                json={"countries": neighbours.output},
+            )
+
+    :param dag_options: options of Airflow's DAG; ``dag_id`` defaults to the
+        function's name and ``schedule`` to None (run on demand).
+    """
+
+    def build(function: t.Callable[..., t.Any]) -> t.Any:
+        options = {**_DEFAULTS, "dag_id": function.__name__, **dag_options}
+        return dag(**options)(function)()
+
+    return build(func) if func is not None else build

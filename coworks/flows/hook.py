@@ -1,0 +1,71 @@
+"""The hook that owns a tech service's connection and its HTTP calls."""
+
+from __future__ import annotations
+
+import typing as t
+
+import httpx
+from airflow.sdk import BaseHook
+
+
+class TechServiceHook(BaseHook):
+    """Calls the entries of one tech service, whose base URL is an Airflow connection.
+
+    The connection's URI is the service's base URL: ``http://127.0.0.1:8000/countries``
+    gives scheme ``http`` (the connection type), host, port and the path prefix
+    ``countries`` (the connection's schema). A host that holds a whole URL is used as
+    it is. The connection's password, when set, is sent as a bearer token.
+
+    :param conn_id: the Airflow connection of the service.
+    """
+
+    conn_name_attr = "conn_id"
+    conn_type = "http"
+    hook_name = "CoWorks tech service"
+
+    def __init__(self, conn_id: str, timeout: float = 30.0) -> None:
+        super().__init__()
+        self.conn_id = conn_id
+        self.timeout = timeout
+
+    def base_url(self) -> str:
+        """The service's base URL, without a trailing slash."""
+        conn = self.get_connection(self.conn_id)
+        host = conn.host or ""
+        if "://" in host:
+            return host.rstrip("/")
+        if not host:
+            raise ValueError(
+                f"connection {self.conn_id!r} has no host; set it to the service's "
+                "base URL, for example AIRFLOW_CONN_"
+                f"{self.conn_id.upper()}='http://127.0.0.1:8000/servicename'"
+            )
+        scheme = conn.conn_type if conn.conn_type in ("http", "https") else "http"
+        port = f":{conn.port}" if conn.port else ""
+        prefix = f"/{conn.schema.strip('/')}" if conn.schema else ""
+        return f"{scheme}://{host}{port}{prefix}"
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: t.Mapping[str, t.Any] | None = None,
+        json: t.Any = None,
+        headers: t.Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send one request to the service; return its response, whatever its status."""
+        conn = self.get_connection(self.conn_id)
+        all_headers = dict(headers or {})
+        if conn.password:
+            all_headers.setdefault("Authorization", f"Bearer {conn.password}")
+        url = self.base_url() + "/" + path.lstrip("/")
+        self.log.info("%s %s", method.upper(), url)
+        return httpx.request(
+            method.upper(),
+            url,
+            params=query,
+            json=json,
+            headers=all_headers,
+            timeout=self.timeout,
+        )

@@ -1,0 +1,88 @@
+"""The operator whose task calls one tech-service entry."""
+
+from __future__ import annotations
+
+import re
+import typing as t
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException
+
+from .hook import TechServiceHook
+
+if t.TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class TechServiceError(AirflowException):
+    """A tech service answered with an error status."""
+
+
+class TechServiceOperator(BaseOperator):
+    """Call an entry of a tech service; the task's XCom result is the JSON answer.
+
+    :param service: the service's name; its connection is ``coworks_<service>``
+        unless ``conn_id`` says otherwise.
+    :param method: the HTTP verb.
+    :param path: the entry's path, templated: ``"/country/{{ params.code }}"``.
+    :param query: query parameters (GET, DELETE), templated.
+    :param json: the JSON body (POST, PUT, PATCH), templated; the output of an
+        earlier task placed here passes its result along.
+    :param headers: extra request headers, templated.
+    :param conn_id: the Airflow connection giving the service's base URL.
+    :param timeout: seconds to wait for the answer.
+    """
+
+    template_fields: t.Sequence[str] = ("path", "query", "json", "headers")
+    ui_color = "#e8f4f8"
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        method: str = "GET",
+        path: str = "/",
+        query: dict[str, t.Any] | None = None,
+        json: t.Any = None,
+        headers: dict[str, str] | None = None,
+        conn_id: str | None = None,
+        timeout: float = 30.0,
+        **kwargs: t.Any,
+    ) -> None:
+        kwargs.setdefault("task_id", default_task_id(service, method, path))
+        super().__init__(**kwargs)
+        self.service = service
+        self.method = method.upper()
+        self.path = path
+        self.query = query
+        self.json = json
+        self.headers = headers
+        self.conn_id = conn_id or f"coworks_{service}"
+        self.timeout = timeout
+
+    def execute(self, context: Context) -> t.Any:
+        hook = TechServiceHook(self.conn_id, timeout=self.timeout)
+        response = hook.call(
+            self.method,
+            self.path,
+            query=self.query,
+            json=self.json,
+            headers=self.headers,
+        )
+        if response.status_code >= 400:
+            raise TechServiceError(
+                f"{self.service} answered {response.status_code} to {self.method} "
+                f"{self.path}: {response.text[:500]}"
+            )
+        if response.status_code == 204 or not response.content:
+            return None
+        if response.headers.get("content-type", "").startswith("application/json"):
+            return response.json()
+        return response.text
+
+
+def default_task_id(service: str, method: str, path: str) -> str:
+    """A task id naming the call: service, verb and the literal path segments."""
+    literal = [part for part in path.split("/") if part and "{" not in part]
+    words = [service, method.lower(), *literal]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(words))

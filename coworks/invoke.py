@@ -1,0 +1,98 @@
+"""Calling a service in-process through the Lambda event path.
+
+The notebook's live calls, the local server and the tests use :func:`invoke`: it
+builds the event API Gateway would send, hands it to the service as Lambda would,
+and reads the response dict back. Nothing here takes a shortcut around the
+translation a deployed service goes through.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json as jsonlib
+import typing as t
+import uuid
+from http import HTTPStatus
+
+from werkzeug.datastructures import Headers
+
+from . import events
+
+if t.TYPE_CHECKING:
+    from .service import TechMicroService
+
+
+@dataclasses.dataclass
+class LocalContext:
+    """The parts of a Lambda context object a service may read."""
+
+    function_name: str
+    aws_request_id: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()))
+    memory_limit_in_mb: int = 128
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@dataclasses.dataclass
+class Result:
+    """A service's answer, read back from its Lambda response dict."""
+
+    status: int
+    headers: Headers
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> t.Any:
+        """The body parsed as JSON."""
+        return jsonlib.loads(self.body)
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 400
+
+    def __repr__(self) -> str:
+        return f"<Result {self.status} {self.headers.get('Content-Type', '')}>"
+
+    def _repr_pretty_(self, printer: t.Any, cycle: bool) -> None:
+        printer.text(self.describe())
+
+    def describe(self) -> str:
+        """The status line, then the body: indented JSON, or text."""
+        try:
+            phrase = HTTPStatus(self.status).phrase
+        except ValueError:
+            phrase = ""
+        lines = [f"{self.status} {phrase}".rstrip()]
+        if self.body:
+            if self.headers.get("Content-Type", "").startswith("application/json"):
+                lines.append(jsonlib.dumps(self.json(), indent=2, ensure_ascii=False))
+            else:
+                lines.append(self.text)
+        return "\n".join(lines)
+
+
+def invoke(
+    service: TechMicroService,
+    method: str,
+    path: str,
+    *,
+    json: t.Any = None,
+    query: t.Mapping[str, str | list[str]] | None = None,
+    headers: t.Mapping[str, str] | None = None,
+    body: bytes = b"",
+) -> Result:
+    """Call one entry of ``service`` as API Gateway and Lambda would.
+
+    :param json: a value sent as the JSON body (instead of ``body``).
+    """
+    all_headers = dict(headers or {})
+    if json is not None:
+        body = jsonlib.dumps(json).encode("utf-8")
+        all_headers.setdefault("Content-Type", "application/json")
+    event = events.rest_event(method, path, query=query, headers=all_headers, body=body)
+    response = service(event, LocalContext(service.name))
+    return Result(*events.from_response(response))

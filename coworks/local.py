@@ -1,0 +1,97 @@
+"""Serving services on 127.0.0.1 the way API Gateway fronts them on AWS.
+
+One local port serves every service of a notebook, each under its name:
+``http://127.0.0.1:8000/countries/country/FRA`` reaches the ``countries`` service
+at ``/country/FRA``. Each request becomes the REST proxy event API Gateway would
+send, and the service answers it as its Lambda handler, so the local server runs
+the same translation as production.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import typing as t
+
+from werkzeug.serving import BaseWSGIServer
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request
+from werkzeug.wrappers import Response
+
+from . import events
+from .invoke import LocalContext
+
+if t.TYPE_CHECKING:
+    from .service import TechMicroService
+
+logger = logging.getLogger(__name__)
+
+#: The only address local servers listen on.
+HOST = "127.0.0.1"
+
+
+class LocalGateway:
+    """A WSGI app standing where API Gateway stands, one path prefix a service."""
+
+    def __init__(self, services: t.Mapping[str, TechMicroService]) -> None:
+        self.services = dict(services)
+
+    def __call__(self, environ: dict[str, t.Any], start_response: t.Any) -> t.Any:
+        request = Request(environ)
+        name, _, rest = request.path.lstrip("/").partition("/")
+        service = self.services.get(name)
+        if service is None:
+            body = {
+                "error": "Not Found",
+                "message": f"no service {name!r} here; services: "
+                + ", ".join(f"/{known}" for known in sorted(self.services)),
+            }
+            response = Response(json.dumps(body), 404, mimetype="application/json")
+            return response(environ, start_response)
+        event = events.rest_event(
+            request.method,
+            "/" + rest,
+            query=request.args.to_dict(flat=False),
+            headers=list(request.headers.items()),
+            body=request.get_data(),
+            source_ip=request.remote_addr or HOST,
+        )
+        status, headers, data = events.from_response(
+            service(event, LocalContext(service.name))
+        )
+        return Response(data, status, headers)(environ, start_response)
+
+
+def start(
+    services: t.Mapping[str, TechMicroService], port: int = 8000
+) -> BaseWSGIServer:
+    """Start serving in a background thread; ``server.shutdown()`` stops it.
+
+    :param port: the port on 127.0.0.1; 0 picks a free one (see ``server.port``).
+    """
+    server = make_server(HOST, port, LocalGateway(services), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server
+
+
+def serve(
+    services: t.Mapping[str, TechMicroService],
+    port: int = 8000,
+    seconds: float | None = None,
+) -> None:
+    """Serve until interrupted, or for ``seconds`` when given."""
+    server = make_server(HOST, port, LocalGateway(services), threaded=True)
+    timer = None
+    if seconds is not None:
+        timer = threading.Timer(seconds, server.shutdown)
+        timer.start()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if timer is not None:
+            timer.cancel()
+        server.server_close()
