@@ -63,7 +63,14 @@ class RestEvent:
     name = "rest"
 
     def matches(self, event: t.Mapping[str, t.Any]) -> bool:
-        return "httpMethod" in event and "version" not in event
+        # An ALB event has httpMethod too, and its own response rules.
+        context = event.get("requestContext")
+        from_alb = isinstance(context, dict) and "elb" in context
+        return (
+            "httpMethod" in event
+            and event.get("version", "1.0") == "1.0"
+            and not from_alb
+        )
 
     def environ(self, event: t.Mapping[str, t.Any], context: t.Any) -> dict[str, t.Any]:
         method = _required(event, "httpMethod")
@@ -116,7 +123,7 @@ def kind_of(event: t.Any) -> EventKind:
             return kind
     raise EventError(
         "unsupported event: only API Gateway REST (v1) proxy events are handled; "
-        f"this one has keys {sorted(event)[:8]}"
+        f"this one has keys {', '.join(sorted(event)[:8])}"
     )
 
 
@@ -198,15 +205,20 @@ def _required(event: t.Mapping[str, t.Any], key: str) -> str:
 
 
 def _multi_headers(multi: t.Any, single: t.Any) -> Headers:
-    """Headers from the multi-value map when the event has one, else the single one."""
+    """Both header maps merged as API Gateway merges them.
+
+    Every value of the multi-value map is kept; the single-value map adds only the
+    headers the other one lacks.
+    """
     headers = Headers()
-    if isinstance(multi, dict) and multi:
+    if isinstance(multi, dict):
         for key, values in multi.items():
             for value in values if isinstance(values, list) else [values]:
                 headers.add(str(key), str(value))
-    elif isinstance(single, dict):
+    if isinstance(single, dict):
         for key, value in single.items():
-            headers.add(str(key), str(value))
+            if str(key) not in headers:
+                headers.add(str(key), str(value))
     return headers
 
 

@@ -1,0 +1,33 @@
+"""Shared fixtures. Airflow reads its configuration when first imported, so the
+environment for a throwaway SQLite Airflow is set here, before any test imports it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="cws-airflow-"))
+os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(_AIRFLOW_HOME / "dags")
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+
+from helpers import NOTEBOOK  # noqa: E402  (after the environment is set)
+
+
+@pytest.fixture(scope="session")
+def airflow_home() -> Path:
+    return _AIRFLOW_HOME
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Notebook 01 exported once for the session."""
+    from coworks.export import export_notebook
+
+    out = tmp_path_factory.mktemp("export") / "build"
+    export_notebook(NOTEBOOK, out)
+    return out

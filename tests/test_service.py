@@ -1,0 +1,191 @@
+"""A TechMicroService is a Flask app whose entries bind and answer as documented."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from coworks import TechMicroService
+from coworks import entry
+from coworks.routing import RoutingError
+
+
+@dataclasses.dataclass
+class Order:
+    id: int
+    qty: int
+
+
+class Shop(TechMicroService):
+    @entry
+    def get(self):
+        return {"service": "shop"}
+
+    @entry
+    def get_orders(self, limit: int = 10, tags: list[str] | None = None):
+        return {"limit": limit, "tags": tags}
+
+    @entry
+    def post_orders(self, name: str = "", qty: int = 1, price: float = 0.0):
+        return {"name": name, "qty": qty, "price": price}
+
+    @entry
+    def get_order(self, order_id: int):
+        return Order(order_id, 3)
+
+    @entry
+    def delete_order(self, order_id: int):
+        return None
+
+    @entry
+    def get_flag(self, on: bool):
+        return {"on": on}
+
+    @entry
+    def get_note(self):
+        return "plain words"
+
+    @entry
+    def get_search(self, q: str = "", **extra):
+        return {"q": q, "extra": extra}
+
+    @entry
+    def get_boom(self):
+        raise RuntimeError("secret detail")
+
+    def helper(self):
+        return "not an entry"
+
+
+@pytest.fixture
+def client():
+    return Shop().test_client()
+
+
+def test_name_defaults_to_the_class_name_in_lower_case():
+    assert Shop().name == "shop"
+    assert Shop(name="store").name == "store"
+
+
+def test_routes_are_listed_from_the_entries():
+    routes = {(r.method, r.rule) for r in Shop().routes}
+    assert ("GET", "/") in routes
+    assert ("GET", "/order/<order_id>") in routes
+    assert ("DELETE", "/order/<order_id>") in routes
+    assert ("POST", "/orders") in routes
+    assert all(r.endpoint != "helper" for r in Shop().routes)
+
+
+def test_get_root_returns_json(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.json == {"service": "shop"}
+
+
+def test_query_parameters_are_converted_and_repeated_keys_are_lists(client):
+    response = client.get("/orders?limit=3&tags=a&tags=b")
+    assert response.json == {"limit": 3, "tags": ["a", "b"]}
+
+
+def test_defaults_apply_when_the_query_is_empty(client):
+    assert client.get("/orders").json == {"limit": 10, "tags": None}
+
+
+def test_path_parameter_converted_by_its_annotation(client):
+    assert client.get("/order/42").json == {"id": 42, "qty": 3}
+
+
+def test_bool_path_parameter(client):
+    assert client.get("/flag/true").json == {"on": True}
+    assert client.get("/flag/0").json == {"on": False}
+
+
+def test_json_body_binds_the_parameters_with_defaults(client):
+    response = client.post("/orders", json={"name": "tea", "qty": 2, "price": 3})
+    assert response.json == {"name": "tea", "qty": 2, "price": 3.0}
+
+
+def test_none_is_204_with_empty_body(client):
+    response = client.delete("/order/1")
+    assert response.status_code == 204
+    assert response.data == b""
+
+
+def test_text_is_text_plain(client):
+    response = client.get("/note")
+    assert response.mimetype == "text/plain"
+    assert response.text == "plain words"
+
+
+def test_a_value_that_does_not_convert_is_422_naming_the_parameter(client):
+    response = client.get("/order/abc")
+    assert response.status_code == 422
+    assert response.json["parameter"] == "order_id"
+    assert "integer" in response.json["message"]
+
+
+def test_a_json_value_of_the_wrong_type_is_422(client):
+    response = client.post("/orders", json={"qty": "two"})
+    assert response.status_code == 422
+    assert response.json["parameter"] == "qty"
+
+
+def test_an_unknown_key_is_422_unless_the_entry_takes_kwargs(client):
+    refused = client.get("/orders?colour=red")
+    assert refused.status_code == 422
+    assert refused.json["parameter"] == "colour"
+    accepted = client.get("/search?q=x&colour=red")
+    assert accepted.json == {"q": "x", "extra": {"colour": "red"}}
+
+
+def test_a_body_that_is_not_a_json_object_is_422(client):
+    response = client.post("/orders", data="[1, 2]", content_type="application/json")
+    assert response.status_code == 422
+    assert response.json["parameter"] == "body"
+
+
+def test_wrong_method_is_405_with_allow(client):
+    response = client.put("/orders")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    assert response.json["error"] == "Method Not Allowed"
+
+
+def test_unknown_path_is_a_json_404(client):
+    response = client.get("/nowhere")
+    assert response.status_code == 404
+    assert response.json["error"] == "Not Found"
+
+
+def test_an_uncaught_exception_is_500_with_a_request_id_and_no_detail(client, caplog):
+    response = client.get("/boom")
+    assert response.status_code == 500
+    assert set(response.json) == {"error", "request_id"}
+    assert "secret detail" not in response.text
+    assert "secret detail" in caplog.text
+    assert response.json["request_id"] in caplog.text
+
+
+def test_two_entries_on_the_same_route_are_refused():
+    class Twice(TechMicroService):
+        @entry
+        def get_(self):
+            return 1
+
+        @entry
+        def get__(self):
+            return 2
+
+    with pytest.raises(RoutingError, match="both serve GET /"):
+        Twice()
+
+
+def test_an_entry_name_without_verb_is_refused():
+    class Bad(TechMicroService):
+        @entry
+        def orders(self):
+            return []
+
+    with pytest.raises(RoutingError, match="HTTP verb"):
+        Bad()
