@@ -77,7 +77,9 @@ def routes(notebook: Path, as_json: bool) -> None:
 
 @main.command()
 @click.argument("notebook", type=NOTEBOOK)
-@click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1.")
+@click.option(
+    "--port", default=8000, show_default=True, help="Port on 127.0.0.1; 0 picks one."
+)
 @click.option(
     "--seconds",
     type=float,
@@ -86,13 +88,21 @@ def routes(notebook: Path, as_json: bool) -> None:
 )
 def run(notebook: Path, port: int, seconds: float | None) -> None:
     """Serve the services of NOTEBOOK on 127.0.0.1, each under /<service>."""
-    from .local import HOST
-    from .local import serve
+    from . import local
 
     services = _services(notebook)
-    for name in services:
-        click.echo(f"{name:<16} http://{HOST}:{port}/{name}")
     try:
-        serve(services, port, seconds)
+        server = local.make(services, port)
     except OSError as error:
-        raise click.ClickException(f"cannot serve on {HOST}:{port}: {error}") from None
+        raise click.ClickException(
+            f"cannot serve on {local.HOST}:{port}: {error.strerror}; "
+            "choose another --port"
+        ) from None
+    for name in services:
+        click.echo(f"{name:<16} http://{local.HOST}:{server.port}/{name}")
+    click.echo("Press Ctrl+C to stop." if seconds is None else f"Serving {seconds} s.")
+    local.serve(server, seconds)
+
+
+if __name__ == "__main__":
+    main()

@@ -13,6 +13,7 @@ import json as jsonlib
 import typing as t
 import uuid
 from http import HTTPStatus
+from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import Headers
 
@@ -87,12 +88,24 @@ def invoke(
 ) -> Result:
     """Call one entry of ``service`` as API Gateway and Lambda would.
 
+    :param path: the path as a client writes it; a ``?query`` part is read as the
+        query string, added to ``query``.
     :param json: a value sent as the JSON body (instead of ``body``).
     """
+    path, _, query_string = path.partition("?")
+    merged: dict[str, list[str]] = {}
+    for key, value in parse_qsl(query_string, keep_blank_values=True):
+        merged.setdefault(key, []).append(value)
+    for key, value in (query or {}).items():
+        merged.setdefault(key, []).extend(
+            value if isinstance(value, (list, tuple)) else [value]
+        )
     all_headers = dict(headers or {})
     if json is not None:
         body = jsonlib.dumps(json).encode("utf-8")
         all_headers.setdefault("Content-Type", "application/json")
-    event = events.rest_event(method, path, query=query, headers=all_headers, body=body)
+    event = events.rest_event(
+        method, path, query=merged, headers=all_headers, body=body
+    )
     response = service(event, LocalContext(service.name))
     return Result(*events.from_response(response))

@@ -10,7 +10,6 @@ the same translation as production.
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import typing as t
 
@@ -25,7 +24,6 @@ from .invoke import LocalContext
 if t.TYPE_CHECKING:
     from .service import TechMicroService
 
-logger = logging.getLogger(__name__)
 
 #: The only address local servers listen on.
 HOST = "127.0.0.1"
@@ -63,26 +61,27 @@ class LocalGateway:
         return Response(data, status, headers)(environ, start_response)
 
 
+def make(
+    services: t.Mapping[str, TechMicroService], port: int = 8000
+) -> BaseWSGIServer:
+    """A threaded server for the services, bound to 127.0.0.1 and not yet serving.
+
+    :param port: the port; 0 picks a free one (see ``server.port``).
+    """
+    return make_server(HOST, port, LocalGateway(services), threaded=True)
+
+
 def start(
     services: t.Mapping[str, TechMicroService], port: int = 8000
 ) -> BaseWSGIServer:
-    """Start serving in a background thread; ``server.shutdown()`` stops it.
-
-    :param port: the port on 127.0.0.1; 0 picks a free one (see ``server.port``).
-    """
-    server = make_server(HOST, port, LocalGateway(services), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    """Start serving in a background thread; ``server.shutdown()`` stops it."""
+    server = make(services, port)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
 
-def serve(
-    services: t.Mapping[str, TechMicroService],
-    port: int = 8000,
-    seconds: float | None = None,
-) -> None:
-    """Serve until interrupted, or for ``seconds`` when given."""
-    server = make_server(HOST, port, LocalGateway(services), threaded=True)
+def serve(server: BaseWSGIServer, seconds: float | None = None) -> None:
+    """Serve until interrupted, or for ``seconds`` when given; then close."""
     timer = None
     if seconds is not None:
         timer = threading.Timer(seconds, server.shutdown)

@@ -30,6 +30,7 @@ from .dagfile import dag_file
 from .package import HANDLER
 from .package import PackageError
 from .package import build_zip
+from .package import distributions_for
 
 MANIFEST = "manifest.json"
 
@@ -68,8 +69,10 @@ def _write(sources: NotebookSources, root: Path) -> dict[str, t.Any]:
     services = []
     for cell in sources.services:
         try:
+            # Checked before the cell runs: a missing package is named as such.
+            needed = distributions_for(cell.source)
             service = load_service(cell, sources.path)
-            data = build_zip(cell.source, service.name, type(service).__name__)
+            data = build_zip(cell.source, service.name, type(service).__name__, needed)
         except (SourceError, PackageError, RoutingError) as error:
             raise ExportError(f"{sources.path}, cell {cell.index}: {error}") from None
         except Exception as error:

@@ -165,18 +165,23 @@ def runtime_files() -> dict[str, Path]:
     return {f"coworks/{name}": package / name for name in RUNTIME_FILES}
 
 
-def build_zip(service_source: str, service_name: str, class_name: str) -> bytes:
+def build_zip(
+    service_source: str,
+    service_name: str,
+    class_name: str,
+    distributions: t.Iterable[metadata.Distribution],
+) -> bytes:
     """The bytes of the Lambda zip of one service.
 
-    :raises PackageError: when a needed distribution is missing or not allowed, or
-        two sources would write the same file.
+    :param distributions: what the service needs, from :func:`distributions_for`.
+    :raises PackageError: when two sources would write the same file.
     """
     generated = {
         "service.py": service_source.encode("utf-8"),
         "lambda_function.py": handler_module(service_name, class_name).encode(),
     }
     copied = runtime_files()
-    for dist in distributions_for(service_source):
+    for dist in distributions:
         for name, path in distribution_files(dist).items():
             if name in copied or name in generated:
                 raise PackageError(

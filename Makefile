@@ -1,0 +1,27 @@
+# The two commands of the README: `make demo` and `make test`. Both create .venv and
+# install CoWorks with the pinned versions of constraints.txt on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check \
+		-c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python notebooks/demo.py
+
+test: $(STAMP)
+	$(BIN)/python -m pytest --nbval --nbval-current-env tests notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) build

@@ -1,0 +1,226 @@
+"""cws export: zips that answer alone, DAG files, a manifest, and nothing lost."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+
+import pytest
+from helpers import NOTEBOOK
+from helpers import load_event
+from helpers import write_notebook
+
+from coworks.export import ExportError
+from coworks.export import export_notebook
+from coworks.export.check import FORBIDDEN_MODULES
+from coworks.export.check import invoke_zip
+
+SERVICE = """%%techservice
+from coworks import TechMicroService, entry
+
+class Ping(TechMicroService):
+    @entry
+    def get(self):
+        return {"pong": True}
+"""
+
+# France as the countryinfo package's data file (countryinfo/data/france.json) has it.
+FRANCE = {
+    "code": "FRA",
+    "name": "France",
+    "capital": "Paris",
+    "region": "Europe",
+    "population": 66078000,
+    "area": 640679,
+}
+
+
+def manifest_of(out):
+    return json.loads((out / "manifest.json").read_text())
+
+
+def test_manifest_lists_each_service_and_flow(exported):
+    manifest = manifest_of(exported)
+    by_name = {s["name"]: s for s in manifest["services"]}
+    assert set(by_name) == {"countries", "stats"}
+    countries = by_name["countries"]
+    assert countries["zip"] == "countries/lambda.zip"
+    assert countries["handler"] == "lambda_function.lambda_handler"
+    assert countries["routes"] == [
+        {"method": "GET", "path": "/country/<code>"},
+        {"method": "GET", "path": "/neighbours/<code>"},
+    ]
+    assert by_name["stats"]["routes"] == [{"method": "POST", "path": "/density"}]
+    assert [(d["dag_id"], d["path"]) for d in manifest["dags"]] == [
+        ("neighbourhood", "dags/neighbourhood.py")
+    ]
+
+
+def test_manifest_sizes_and_hashes_match_the_files(exported):
+    manifest = manifest_of(exported)
+    for service in manifest["services"]:
+        data = (exported / service["zip"]).read_bytes()
+        assert service["size"] == len(data)
+        assert service["sha256"] == hashlib.sha256(data).hexdigest()
+    for dag in manifest["dags"]:
+        data = (exported / dag["path"]).read_bytes()
+        assert dag["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_zip_holds_service_runtime_and_dependencies_only(exported):
+    names = zipfile.ZipFile(exported / "countries" / "lambda.zip").namelist()
+    tops = {name.split("/")[0] for name in names}
+    assert {"service.py", "lambda_function.py", "coworks", "flask", "werkzeug"} <= tops
+    assert "countryinfo" in tops  # imported by the service cell
+    assert "countryinfo/data/france.json" in names
+    for absent in (
+        "airflow",
+        "IPython",
+        "ipykernel",
+        "jupyterlab",
+        "boto3",
+        "botocore",
+    ):
+        assert absent not in tops
+    coworks_files = {n for n in names if n.startswith("coworks/")}
+    assert not any(n.startswith(("coworks/flows", "coworks/notebook")) for n in names)
+    assert "coworks/service.py" in coworks_files
+    assert not any(name.endswith(".pyc") for name in names)
+
+
+def test_export_is_byte_for_byte_repeatable(exported, tmp_path):
+    again = export_notebook(NOTEBOOK, tmp_path / "again")
+    assert again == manifest_of(exported)
+
+
+def test_zip_answers_a_real_event_in_an_isolated_interpreter(exported):
+    event = load_event("aws-sam-cli/AwsProxy.json")
+    event.update(
+        httpMethod="GET",
+        path="/country/FRA",
+        body=None,
+        isBase64Encoded=False,
+        queryStringParameters=None,
+        multiValueQueryStringParameters=None,
+    )
+    answer = invoke_zip(exported / "countries" / "lambda.zip", event)
+    response = answer["response"]
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"]) == FRANCE
+    assert not set(answer["modules"]) & set(FORBIDDEN_MODULES)
+    assert "countryinfo" in answer["modules"]
+
+
+def test_stats_zip_reads_a_json_body_from_a_real_event(exported):
+    event = load_event("aws-lambda-go/apigw-request.json")
+    countries = [
+        {"name": "A", "population": 100, "area": 10},
+        {"name": "B", "population": 50, "area": 1},
+    ]
+    event.update(
+        path="/density",
+        body=json.dumps({"countries": countries}),
+        queryStringParameters=None,
+        multiValueQueryStringParameters=None,
+    )
+    response = invoke_zip(exported / "stats" / "lambda.zip", event)["response"]
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"]) == {
+        "count": 2,
+        "population": 150,
+        "area": 11,
+        "density": 13.6,
+        "densest": "B",
+    }
+
+
+def test_dag_file_keeps_the_flow_and_drops_the_display_line(exported):
+    text = (exported / "dags" / "neighbourhood.py").read_text()
+    assert text.startswith('"""Airflow DAG \'neighbourhood\'')
+    assert '@biz\ndef neighbourhood(code: str = "FRA"):' in text
+    assert "task_ids" not in text
+    compile(text, "neighbourhood.py", "exec")
+
+
+def test_a_directory_with_a_users_file_is_refused_and_kept(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    notebook = write_notebook(tmp_path / "nb.ipynb", SERVICE)
+    with pytest.raises(ExportError, match="holds no export manifest"):
+        export_notebook(notebook, out)
+    assert (out / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_a_file_added_to_an_earlier_export_is_not_replaced(tmp_path):
+    notebook = write_notebook(tmp_path / "nb.ipynb", SERVICE)
+    out = tmp_path / "out"
+    export_notebook(notebook, out)
+    (out / "ping" / "README").write_text("mine")
+    with pytest.raises(ExportError, match="ping/README"):
+        export_notebook(notebook, out)
+    assert (out / "ping" / "README").read_text() == "mine"
+
+
+def test_an_earlier_export_is_replaced_whole(tmp_path):
+    out = tmp_path / "out"
+    first = write_notebook(tmp_path / "a.ipynb", SERVICE)
+    export_notebook(first, out)
+    second = write_notebook(tmp_path / "b.ipynb", SERVICE.replace("Ping", "Pong"))
+    manifest = export_notebook(second, out)
+    assert [s["name"] for s in manifest["services"]] == ["pong"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "pong"]
+
+
+def test_a_failed_export_leaves_the_earlier_one_and_no_debris(tmp_path):
+    out = tmp_path / "out"
+    export_notebook(write_notebook(tmp_path / "a.ipynb", SERVICE), out)
+    before = (out / "manifest.json").read_text()
+    broken = write_notebook(
+        tmp_path / "b.ipynb", SERVICE, SERVICE.replace("Ping", "Pang") + "1 / 0\n"
+    )
+    with pytest.raises(ExportError, match="cell 1: running the cell failed"):
+        export_notebook(broken, out)
+    assert (out / "manifest.json").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.ipynb", "b.ipynb", "out"]
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        (["x = 1"], "nothing to export"),
+        (["%%techservice\nclass (:\n"], "cell 0, line 2"),
+        (["%%techservice\nx = 1\n"], "must define a subclass of TechMicroService"),
+        (
+            [SERVICE.replace("from coworks", "import no_such_package\nfrom coworks")],
+            "imports 'no_such_package', which is not installed here",
+        ),
+        (
+            [SERVICE.replace("from coworks", "import airflow\nfrom coworks")],
+            "cannot go into a Lambda zip",
+        ),
+        (
+            [SERVICE.replace("from coworks import", "from coworks import biz,")],
+            "coworks.biz, which is not part of the service runtime",
+        ),
+        ([SERVICE, SERVICE], "two cells define the service 'ping'"),
+        (
+            ["from coworks import biz\n@biz\ndef f():\n    pass\n"] * 2,
+            "both define the flow 'f'",
+        ),
+    ],
+)
+def test_bad_notebooks_get_an_error_saying_what_to_fix(tmp_path, cells, message):
+    notebook = write_notebook(tmp_path / "nb.ipynb", *cells)
+    with pytest.raises(ExportError, match=message):
+        export_notebook(notebook, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_file_that_is_not_a_notebook_is_refused(tmp_path):
+    path = tmp_path / "nb.ipynb"
+    path.write_text("{not json")
+    with pytest.raises(ExportError, match="not a readable notebook"):
+        export_notebook(path, tmp_path / "out")

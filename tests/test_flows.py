@@ -1,0 +1,141 @@
+"""The exported flow runs on real Airflow 3 (SQLite) against the notebook's services
+served on 127.0.0.1, each step's JSON reaching the next through XCom.
+
+Expected values come from the countryinfo package's data files: Switzerland borders
+AUT, FRA, ITA, LIE, DEU; their populations and areas are summed by hand below.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from helpers import NOTEBOOK
+
+from coworks import local
+from coworks.sources import load_services
+
+# population, area (km²) as in countryinfo/data/<country>.json
+SWISS_NEIGHBOURS = {
+    "AUT": (8527230, 83871),
+    "FRA": (66078000, 640679),
+    "ITA": (60769102, 301336),
+    "LIE": (37132, 160),
+    "DEU": (80783000, 357114),
+}
+
+
+@pytest.fixture(scope="session")
+def airflow_db(airflow_home):
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return airflow_home
+
+
+@pytest.fixture(scope="session")
+def services_url():
+    server = local.start(load_services(NOTEBOOK), port=0)
+    base = f"http://127.0.0.1:{server.port}"
+    saved = dict(os.environ)
+    os.environ["AIRFLOW_CONN_COWORKS_COUNTRIES"] = f"{base}/countries"
+    os.environ["AIRFLOW_CONN_COWORKS_STATS"] = f"{base}/stats"
+    yield base
+    server.shutdown()
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def dags_folder(airflow_db, exported):
+    dags = airflow_db / "dags"
+    dags.mkdir(exist_ok=True)
+    shutil.copy(exported / "dags" / "neighbourhood.py", dags)
+    return dags
+
+
+@pytest.fixture
+def neighbourhood(dags_folder, services_url):
+    """The DAG as Airflow's own DagBag reads the exported file, parsed afresh for
+    each test: an in-process dag.test() leaves its run's params on the tasks."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(dags_folder))
+    assert bag.import_errors == {}
+    return bag.dags["neighbourhood"]
+
+
+def xcoms(run) -> dict:
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.query(XComModel).filter_by(run_id=run.run_id, key="return_value")
+        return {row.task_id: row.value for row in rows}
+
+
+def test_the_dag_file_defines_two_chained_tasks(neighbourhood):
+    assert neighbourhood.task_ids == ["countries_get_neighbours", "stats_post_density"]
+    assert neighbourhood.get_task("stats_post_density").upstream_task_ids == {
+        "countries_get_neighbours"
+    }
+    assert neighbourhood.params["code"] == "FRA"
+
+
+def test_the_flow_runs_and_passes_results_through_xcom(neighbourhood):
+    run = neighbourhood.test(run_conf={"code": "CHE"})
+    assert run.state == "success"
+    results = xcoms(run)
+    neighbours = results["countries_get_neighbours"]
+    assert [c["code"] for c in neighbours] == list(SWISS_NEIGHBOURS)
+    population = sum(p for p, _ in SWISS_NEIGHBOURS.values())
+    area = sum(a for _, a in SWISS_NEIGHBOURS.values())
+    assert population == 216194464
+    assert results["stats_post_density"] == {
+        "count": 5,
+        "population": population,
+        "area": area,
+        "density": round(population / area, 1),
+        "densest": "Liechtenstein",
+    }
+
+
+def test_the_default_param_is_used_when_the_run_gives_none(neighbourhood):
+    run = neighbourhood.test()
+    assert run.state == "success"
+    density = xcoms(run)["stats_post_density"]
+    assert density["count"] == 8  # France: AND BEL DEU ITA LUX MCO ESP CHE
+    assert density["densest"] == "Monaco"
+
+
+def test_an_error_status_fails_the_task(neighbourhood):
+    run = neighbourhood.test(run_conf={"code": "ATLANTIS"})
+    assert run.state == "failed"
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["countries_get_neighbours"] == "failed"
+    assert states["stats_post_density"] == "upstream_failed"
+
+
+@pytest.mark.parametrize(
+    ("uri", "base"),
+    [
+        ("http://127.0.0.1:8000/countries", "http://127.0.0.1:8000/countries"),
+        ("https://api.example.com/dev", "https://api.example.com/dev"),
+        ("http://127.0.0.1:9000", "http://127.0.0.1:9000"),
+        (
+            '{"conn_type": "http", "host": "http://127.0.0.1:1/x/"}',
+            "http://127.0.0.1:1/x",
+        ),
+    ],
+)
+def test_the_connection_gives_the_base_url(airflow_db, monkeypatch, uri, base):
+    from coworks.flows import TechServiceHook
+
+    monkeypatch.setenv("AIRFLOW_CONN_COWORKS_PROBE", uri)
+    assert TechServiceHook("coworks_probe").base_url() == base

@@ -1,0 +1,115 @@
+"""The magics as a notebook user meets them, in a real IPython shell."""
+
+from __future__ import annotations
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+import coworks.notebook
+
+HELLO = """
+from coworks import TechMicroService, entry
+
+class Hello(TechMicroService):
+    @entry
+    def get_greeting(self, who: str, punctuation: str = "!"):
+        return {"text": f"hello {who}{punctuation}"}
+"""
+
+
+@pytest.fixture
+def shell():
+    coworks.notebook.services.clear()
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "coworks")
+    yield ip
+    coworks.notebook.services.clear()
+
+
+def test_techservice_registers_the_service_and_shows_its_routes(shell, capsys):
+    shell.run_cell_magic("techservice", "", HELLO)
+    assert capsys.readouterr().out.splitlines() == [
+        "hello: 1 entry",
+        "  GET  /greeting/<who>  (get_greeting)",
+    ]
+    assert "hello" in coworks.notebook.services
+    assert isinstance(shell.user_ns["Hello"], type)
+
+
+def test_running_the_cell_again_replaces_the_service(shell, capsys):
+    shell.run_cell_magic("techservice", "", HELLO)
+    first = coworks.notebook.services["hello"]
+    shell.run_cell_magic("techservice", "", HELLO.replace("hello {who}", "hi {who}"))
+    assert capsys.readouterr().out.splitlines()[2].startswith("replaced hello")
+    assert coworks.notebook.services["hello"] is not first
+    result = coworks.notebook.call("hello", "GET", "/greeting/ann")
+    assert result.json() == {"text": "hi ann!"}
+
+
+def test_cws_call_goes_through_the_lambda_event_path(shell, monkeypatch):
+    shell.run_cell_magic("techservice", "", HELLO)
+    seen = []
+    service = coworks.notebook.services["hello"]
+    original = service.handle_event
+
+    def spy(event, context):
+        seen.append(event)
+        return original(event, context)
+
+    monkeypatch.setattr(service, "handle_event", spy)
+    result = shell.run_line_magic("cws", "call hello GET /greeting/bob?punctuation=?")
+    assert result.status == 200
+    assert result.json() == {"text": "hello bob?"}
+    assert seen[0]["httpMethod"] == "GET"
+    assert seen[0]["resource"] == "/{proxy+}"
+
+
+def test_cws_call_sends_a_json_body(shell):
+    shell.run_cell_magic(
+        "techservice",
+        "",
+        HELLO + "\n    @entry\n    def post_echo(self, n: int = 0):\n"
+        "        return {'twice': 2 * n}\n",
+    )
+    result = shell.run_line_magic("cws", 'call hello POST /echo {"n": 21}')
+    assert result.json() == {"twice": 42}
+
+
+def test_the_result_shows_status_and_indented_json(shell):
+    shell.run_cell_magic("techservice", "", HELLO)
+    result = coworks.notebook.call("hello", "GET", "/greeting/cy")
+    assert result.describe() == '200 OK\n{\n  "text": "hello cy!"\n}'
+
+
+def test_an_unknown_service_is_a_usage_error_listing_the_known_ones(shell):
+    shell.run_cell_magic("techservice", "", HELLO)
+    with pytest.raises(UsageError, match="no service 'nope'; defined services: hello"):
+        shell.run_line_magic("cws", "call nope GET /")
+
+
+def test_a_body_that_is_not_json_is_a_usage_error(shell):
+    shell.run_cell_magic("techservice", "", HELLO)
+    with pytest.raises(UsageError, match="not valid JSON"):
+        shell.run_line_magic("cws", "call hello POST /greeting/x {oops")
+
+
+def test_a_cell_without_service_is_a_usage_error(shell):
+    with pytest.raises(UsageError, match="must define a subclass of TechMicroService"):
+        shell.run_cell_magic("techservice", "", "x = 1\n")
+
+
+def test_a_cell_with_two_services_is_a_usage_error(shell):
+    cell = HELLO + "\nclass Other(TechMicroService):\n    pass\n"
+    with pytest.raises(UsageError, match="defines Hello, Other"):
+        shell.run_cell_magic("techservice", "", cell)
+
+
+def test_an_error_in_the_cell_raises_it(shell):
+    with pytest.raises(ZeroDivisionError):
+        shell.run_cell_magic("techservice", "", "1 / 0\n")
+
+
+def test_unknown_cws_command_shows_usage(shell):
+    with pytest.raises(UsageError, match="%cws call SERVICE METHOD PATH"):
+        shell.run_line_magic("cws", "dance")
