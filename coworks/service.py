@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import typing as t
 import uuid
@@ -92,10 +93,14 @@ class TechMicroService(Flask):
             environ = kind.environ(event, context)
         except events.EventError as error:
             logger.error("%s: cannot read the event: %s", self.name, error)
-            body = _json_bytes({"error": "Bad Request", "message": str(error)})
-            headers = Headers({"Content-Type": "application/json"})
-            return events.RestEvent().response(400, headers, body)
-        status, headers, body = _run_wsgi(self.wsgi_app, environ)
+            return _error_response(400, "Bad Request", str(error))
+        try:
+            status, headers, body = _run_wsgi(self.wsgi_app, environ)
+        except Exception:
+            # Flask answers the entries' own errors; this is a failure around them
+            # (a middleware, a teardown), still answered rather than raised.
+            logger.exception("%s: the app failed outside its error handlers", self.name)
+            return _error_response(500, "Internal Server Error", "see the log")
         logger.debug(
             "%s %s %s -> %s",
             self.name,
@@ -158,10 +163,11 @@ def _run_wsgi(
     return int(status.split(" ", 1)[0]), Headers(headers), b"".join(chunks)
 
 
-def _json_bytes(data: t.Any) -> bytes:
-    import json
-
-    return json.dumps(data).encode("utf-8")
+def _error_response(status: int, error: str, message: str) -> dict[str, t.Any]:
+    """A JSON error in the REST response format, for an event the app never saw."""
+    body = json.dumps({"error": error, "message": message}).encode("utf-8")
+    headers = Headers({"Content-Type": "application/json"})
+    return events.RestEvent().response(status, headers, body)
 
 
 def _http_error(error: HTTPException) -> Response:

@@ -216,3 +216,16 @@ def test_from_response_reads_back_status_headers_and_body():
     assert headers["Content-Type"] == "text/plain"
     assert headers.getlist("Set-Cookie") == ["a=1", "b=2"]
     assert body == b"\x00\x01"
+
+
+def test_a_failure_outside_the_apps_error_handlers_is_a_500_not_an_exception(caplog):
+    echo = make_echo()
+
+    def broken_middleware(environ, start_response):
+        raise RuntimeError("middleware bug")
+
+    echo.wsgi_app = broken_middleware
+    response = echo(rest_event("GET", "/"), None)
+    assert response["statusCode"] == 500
+    assert json.loads(response["body"])["error"] == "Internal Server Error"
+    assert "middleware bug" in caplog.text
