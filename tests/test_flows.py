@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -139,3 +140,24 @@ def test_the_connection_gives_the_base_url(airflow_db, monkeypatch, uri, base):
 
     monkeypatch.setenv("AIRFLOW_CONN_COWORKS_PROBE", uri)
     assert TechServiceHook("coworks_probe").base_url() == base
+
+
+def test_a_connection_without_host_says_how_to_set_it(airflow_db, monkeypatch):
+    from coworks.flows import TechServiceError
+    from coworks.flows import TechServiceHook
+
+    monkeypatch.setenv("AIRFLOW_CONN_COWORKS_EMPTY", "http://")
+    with pytest.raises(TechServiceError, match="AIRFLOW_CONN_COWORKS_EMPTY="):
+        TechServiceHook("coworks_empty").base_url()
+
+
+def test_an_unreachable_service_is_named_in_the_error(airflow_db, monkeypatch):
+    from coworks.flows import TechServiceError
+    from coworks.flows import TechServiceHook
+
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("AIRFLOW_CONN_COWORKS_GONE", f"http://127.0.0.1:{port}/gone")
+    with pytest.raises(TechServiceError, match=f"cannot reach http://127.0.0.1:{port}"):
+        TechServiceHook("coworks_gone", timeout=5).call("GET", "/x")

@@ -10,8 +10,8 @@ import typing as t
 
 from airflow.sdk import dag
 
+from .hook import TechServiceError
 from .hook import TechServiceHook
-from .operator import TechServiceError
 from .operator import TechServiceOperator
 
 __all__ = ["TechServiceError", "TechServiceHook", "TechServiceOperator", "biz"]

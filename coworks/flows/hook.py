@@ -6,6 +6,14 @@ import typing as t
 
 import httpx
 from airflow.sdk import BaseHook
+from airflow.sdk.exceptions import AirflowException
+
+if t.TYPE_CHECKING:
+    from airflow.sdk import Connection
+
+
+class TechServiceError(AirflowException):
+    """A tech service that cannot be reached, or that answered with an error."""
 
 
 class TechServiceHook(BaseHook):
@@ -28,14 +36,14 @@ class TechServiceHook(BaseHook):
         self.conn_id = conn_id
         self.timeout = timeout
 
-    def base_url(self) -> str:
+    def base_url(self, conn: Connection | None = None) -> str:
         """The service's base URL, without a trailing slash."""
-        conn = self.get_connection(self.conn_id)
+        conn = conn or self.get_connection(self.conn_id)
         host = conn.host or ""
         if "://" in host:
             return host.rstrip("/")
         if not host:
-            raise ValueError(
+            raise TechServiceError(
                 f"connection {self.conn_id!r} has no host; set it to the service's "
                 "base URL, for example AIRFLOW_CONN_"
                 f"{self.conn_id.upper()}='http://127.0.0.1:8000/servicename'"
@@ -59,13 +67,18 @@ class TechServiceHook(BaseHook):
         all_headers = dict(headers or {})
         if conn.password:
             all_headers.setdefault("Authorization", f"Bearer {conn.password}")
-        url = self.base_url() + "/" + path.lstrip("/")
+        url = self.base_url(conn) + "/" + path.lstrip("/")
         self.log.info("%s %s", method.upper(), url)
-        return httpx.request(
-            method.upper(),
-            url,
-            params=query,
-            json=json,
-            headers=all_headers,
-            timeout=self.timeout,
-        )
+        try:
+            return httpx.request(
+                method.upper(),
+                url,
+                params=query,
+                json=json,
+                headers=all_headers,
+                timeout=self.timeout,
+            )
+        except httpx.HTTPError as error:
+            raise TechServiceError(
+                f"cannot reach {url} (connection {self.conn_id!r}): {error}"
+            ) from error

@@ -6,16 +6,12 @@ import re
 import typing as t
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException
 
+from .hook import TechServiceError
 from .hook import TechServiceHook
 
 if t.TYPE_CHECKING:
     from airflow.sdk import Context
-
-
-class TechServiceError(AirflowException):
-    """A tech service answered with an error status."""
 
 
 class TechServiceOperator(BaseOperator):
