@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
+import math
+import re
 import types
 import typing as t
 
@@ -58,29 +61,47 @@ class EntrySignature:
     path: tuple[Parameter, ...]
     options: tuple[Parameter, ...]
     takes_extra: bool
+    #: Names a request may not set through **kwargs: the path's and ``self``.
+    reserved: frozenset[str]
 
     @classmethod
     def of(cls, func: t.Callable[..., t.Any]) -> EntrySignature:
-        """Read the signature of an entry method (``self`` excluded)."""
+        """Read the signature of an entry method.
+
+        :raises EntryError: when the signature cannot be bound from a request.
+        """
+        name = func.__name__
+        if inspect.iscoroutinefunction(func):
+            raise EntryError(f"entry {name!r} is async; entries are plain methods")
         hints = t.get_type_hints(func)
         path: list[Parameter] = []
         options: list[Parameter] = []
         takes_extra = False
-        params = list(inspect.signature(func).parameters.values())[1:]
+        first, *params = inspect.signature(func).parameters.values()
         for param in params:
             if param.kind is param.VAR_KEYWORD:
                 takes_extra = True
                 continue
-            if param.kind is param.VAR_POSITIONAL:
-                raise TypeError(f"entry {func.__name__!r} cannot take *{param.name}")
+            if param.kind in (param.VAR_POSITIONAL, param.POSITIONAL_ONLY):
+                raise EntryError(
+                    f"entry {name!r}: parameter {param.name!r} must be passable by "
+                    "keyword (no *args, no positional-only parameters)"
+                )
             bound = Parameter(param.name, hints.get(param.name, t.Any), param.default)
             (path if bound.required else options).append(bound)
-        route = route_for(func.__name__, [p.name for p in path])
-        return cls(route, tuple(path), tuple(options), takes_extra)
+        route = route_for(name, [p.name for p in path])
+        query = route.method in QUERY_VERBS
+        for param in path + (options if query else []):
+            _check_text_annotation(name, param, allow_list=param in options)
+        reserved = frozenset({first.name, *(p.name for p in path)})
+        return cls(route, tuple(path), tuple(options), takes_extra, reserved)
 
     def bind(self, view_args: dict[str, str], request: Request) -> dict[str, t.Any]:
         """The keyword arguments for a call to the entry from this request."""
-        kwargs = {p.name: convert_text(view_args[p.name], p) for p in self.path}
+        kwargs = {
+            p.name: convert_text(view_args[p.name], p.annotation, p.name)
+            for p in self.path
+        }
         if self.route.method in QUERY_VERBS:
             kwargs.update(self._bind_query(request))
         else:
@@ -97,17 +118,24 @@ class EntrySignature:
                 self._check_extra(key)
                 kwargs[key] = values[0] if len(values) == 1 else values
             elif _list_item_type(param.annotation) is not None:
-                kwargs[key] = [convert_text(v, param, item=True) for v in values]
+                item = _list_item_type(param.annotation)
+                kwargs[key] = [convert_text(v, item, key) for v in values]
             else:
-                kwargs[key] = convert_text(values[-1], param)
+                kwargs[key] = convert_text(values[-1], param.annotation, key)
         return kwargs
 
     def _bind_body(self, request: Request) -> dict[str, t.Any]:
-        if not request.get_data(cache=True):
+        data = request.get_data(cache=True)
+        if not data:
             return {}
-        body = request.get_json(force=True, silent=True)
+        try:
+            body = json.loads(data)
+        except ValueError:
+            raise BindingError("body", "not valid JSON") from None
+        except RecursionError:
+            raise BindingError("body", "JSON nested too deeply") from None
         if not isinstance(body, dict):
-            raise BindingError("body", "expected a JSON object")
+            raise BindingError("body", f"expected a JSON object, got {_kind(body)}")
         known = {p.name: p for p in self.options}
         kwargs: dict[str, t.Any] = {}
         for key, value in body.items():
@@ -116,13 +144,40 @@ class EntrySignature:
                 self._check_extra(key)
                 kwargs[key] = value
             else:
-                kwargs[key] = check_json(value, param)
+                kwargs[key] = check_json(value, param.annotation, key)
         return kwargs
 
     def _check_extra(self, key: str) -> None:
         if not self.takes_extra:
             expected = ", ".join(p.name for p in self.options) or "none"
             raise BindingError(key, f"unknown parameter (expected: {expected})")
+        if key in self.reserved:
+            raise BindingError(key, "is set by the path; it cannot be given again")
+
+
+class EntryError(TypeError):
+    """An entry whose signature cannot be bound from a request."""
+
+
+#: Types a path segment or a query value converts to.
+_TEXT_TYPES = (str, int, float, bool, t.Any, inspect.Parameter.empty)
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def _check_text_annotation(entry: str, param: Parameter, allow_list: bool) -> None:
+    target = _unwrap_optional(param.annotation)
+    item = _list_item_type(target) if allow_list else None
+    if target in _TEXT_TYPES or item in _TEXT_TYPES:
+        return
+    where = "a query string" if allow_list else "a path segment"
+    raise EntryError(
+        f"entry {entry!r}: parameter {param.name!r} of type {target!r} cannot come "
+        f"from {where}; use str, int, float, bool"
+        + (" or a list of them" if allow_list else "")
+        + ", or take it from the JSON body of a POST"
+    )
 
 
 def _unwrap_optional(annotation: t.Any) -> t.Any:
@@ -143,38 +198,34 @@ def _list_item_type(annotation: t.Any) -> t.Any:
     return None
 
 
-def convert_text(text: str, param: Parameter, item: bool = False) -> t.Any:
-    """Convert a path or query string to the parameter's annotation."""
-    target = _unwrap_optional(param.annotation)
-    if item:
-        target = _list_item_type(target)
-    if target in (t.Any, str, inspect.Parameter.empty):
-        return text
+def convert_text(text: str, annotation: t.Any, name: str) -> t.Any:
+    """Convert a path segment or a query value to ``annotation``."""
+    target = _unwrap_optional(annotation)
     if target is bool:
         if text.lower() in _TRUE:
             return True
         if text.lower() in _FALSE:
             return False
-        raise BindingError(
-            param.name, f"expected a boolean (true or false), got {text!r}"
-        )
+        raise BindingError(name, f"expected a boolean (true or false), got {text!r}")
+    if target is int and _INTEGER.fullmatch(text):
+        return int(text)
+    if target is float and _NUMBER.fullmatch(text) and math.isfinite(float(text)):
+        return float(text)
     if target in (int, float):
-        try:
-            return target(text)
-        except ValueError:
-            raise BindingError(
-                param.name, f"expected {_type_name(target)}, got {text!r}"
-            ) from None
-    if _list_item_type(target) is not None:
-        return [convert_text(text, param, item=True)]
+        raise BindingError(name, f"expected {_type_name(target)}, got {text!r}")
     return text
 
 
-def check_json(value: t.Any, param: Parameter) -> t.Any:
-    """Check a JSON body value against the parameter's annotation."""
-    target = _unwrap_optional(param.annotation)
-    if value is None and target is not param.annotation:
+def check_json(value: t.Any, annotation: t.Any, name: str) -> t.Any:
+    """Check a JSON body value against ``annotation``; a list's items too."""
+    target = _unwrap_optional(annotation)
+    if value is None and target is not annotation:
         return None
+    item = _list_item_type(target)
+    if item is not None:
+        if not isinstance(value, list):
+            raise BindingError(name, f"expected a list, got {_kind(value)}")
+        return [check_json(v, item, f"{name}[{i}]") for i, v in enumerate(value)]
     origin = t.get_origin(target) or target
     if origin in (t.Any, inspect.Parameter.empty) or not isinstance(origin, type):
         return value
@@ -182,18 +233,23 @@ def check_json(value: t.Any, param: Parameter) -> t.Any:
         return float(value)
     if isinstance(value, origin) and not (origin is int and isinstance(value, bool)):
         return value
-    raise BindingError(
-        param.name, f"expected {_type_name(origin)}, got {type(value).__name__}"
-    )
+    raise BindingError(name, f"expected {_type_name(origin)}, got {_kind(value)}")
 
 
 def _type_name(kind: type) -> str:
     return {
         int: "an integer",
         float: "a number",
+        bool: "a boolean",
+        str: "a string",
         list: "a list",
         dict: "an object",
     }.get(kind, kind.__name__)
+
+
+def _kind(value: t.Any) -> str:
+    """How a JSON value is called in an error message."""
+    return "null" if value is None else _type_name(type(value))
 
 
 def to_response(result: t.Any) -> t.Any:
@@ -203,7 +259,9 @@ def to_response(result: t.Any) -> t.Any:
     bytes are application/octet-stream; tuples and responses pass as Flask reads them.
     """
     if result is None:
-        return Response(status=204)
+        response = Response(status=204)
+        del response.headers["Content-Type"]
+        return response
     if dataclasses.is_dataclass(result) and not isinstance(result, type):
         return jsonify(dataclasses.asdict(result))
     if isinstance(result, (dict, list)):

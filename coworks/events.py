@@ -73,20 +73,18 @@ class RestEvent:
         )
 
     def environ(self, event: t.Mapping[str, t.Any], context: t.Any) -> dict[str, t.Any]:
-        method = _required(event, "httpMethod")
-        path = _required(event, "path")
-        headers = _multi_headers(event.get("multiValueHeaders"), event.get("headers"))
-        query = event.get("multiValueQueryStringParameters") or event.get(
-            "queryStringParameters"
-        )
-        identity = (event.get("requestContext") or {}).get("identity") or {}
+        request_context = _mapping(event, "requestContext")
+        identity = _mapping(request_context, "identity", "requestContext.identity")
+        source_ip = identity.get("sourceIp")
         return _wsgi_environ(
-            method=method,
-            path=path,
-            query=urlencode(query or {}, doseq=True),
-            headers=headers,
+            method=_required(event, "httpMethod"),
+            path=_required(event, "path"),
+            query=_query(event),
+            headers=_multi_headers(
+                _mapping(event, "multiValueHeaders"), _mapping(event, "headers")
+            ),
             body=_body(event),
-            remote_addr=identity.get("sourceIp") or "127.0.0.1",
+            remote_addr=source_ip if isinstance(source_ip, str) else "127.0.0.1",
             extra={"coworks.event": event, "coworks.context": context},
         )
 
@@ -121,9 +119,10 @@ def kind_of(event: t.Any) -> EventKind:
     for kind in KINDS:
         if kind.matches(event):
             return kind
+    keys = ", ".join(sorted(str(key) for key in event)[:8]) or "none"
     raise EventError(
         "unsupported event: only API Gateway REST (v1) proxy events are handled; "
-        f"this one has keys {', '.join(sorted(event)[:8])}"
+        f"this one has the keys: {keys}"
     )
 
 
@@ -201,7 +200,47 @@ def _required(event: t.Mapping[str, t.Any], key: str) -> str:
     value = event.get(key)
     if not isinstance(value, str) or not value:
         raise EventError(f"the event's {key!r} must be a non-empty string")
+    return _text(value, key)
+
+
+def _text(value: t.Any, where: str) -> str:
+    """A string that can be encoded as UTF-8, as everything in an HTTP request can."""
+    if not isinstance(value, str):
+        raise EventError(f"the event's {where} must be a string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise EventError(f"the event's {where} is not valid Unicode") from None
     return value
+
+
+def _mapping(
+    container: t.Mapping[str, t.Any], key: str, where: str | None = None
+) -> dict[str, t.Any]:
+    value = container.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise EventError(f"the event's {where or key!r} must be an object or null")
+    return value
+
+
+def _values(value: t.Any, where: str) -> list[str]:
+    """One value or a list of values of a multi-value map, as strings."""
+    values = value if isinstance(value, list) else [value]
+    return [_text(item, where) for item in values]
+
+
+def _query(event: t.Mapping[str, t.Any]) -> str:
+    """The query string, from the multi-value map when the event has one."""
+    multi = _mapping(event, "multiValueQueryStringParameters")
+    query = multi or _mapping(event, "queryStringParameters")
+    pairs = [
+        (_text(key, "query key"), value)
+        for key, values in query.items()
+        for value in _values(values, f"query value of {key!r}")
+    ]
+    return urlencode(pairs)
 
 
 def _multi_headers(multi: t.Any, single: t.Any) -> Headers:
@@ -211,27 +250,32 @@ def _multi_headers(multi: t.Any, single: t.Any) -> Headers:
     headers the other one lacks.
     """
     headers = Headers()
-    if isinstance(multi, dict):
-        for key, values in multi.items():
-            for value in values if isinstance(values, list) else [values]:
-                headers.add(str(key), str(value))
-    if isinstance(single, dict):
-        for key, value in single.items():
-            if str(key) not in headers:
-                headers.add(str(key), str(value))
+    for key, values in multi.items():
+        for value in _values(values, f"header {key!r}"):
+            headers.add(str(key), _header_value(value, key))
+    for key, value in single.items():
+        if str(key) not in headers:
+            headers.add(str(key), _header_value(_text(value, f"header {key!r}"), key))
     return headers
+
+
+def _header_value(value: str, key: t.Any) -> str:
+    if "\n" in value or "\r" in value:
+        raise EventError(f"the event's header {key!r} holds a line break")
+    return value
 
 
 def _body(event: t.Mapping[str, t.Any]) -> bytes:
     body = event.get("body") or ""
-    if not isinstance(body, str):
-        raise EventError("the event's 'body' must be a string or null")
-    if event.get("isBase64Encoded"):
+    encoded = event.get("isBase64Encoded")
+    if encoded not in (None, True, False):
+        raise EventError("the event's 'isBase64Encoded' must be true, false or null")
+    if encoded:
         try:
-            return base64.b64decode(body, validate=True)
+            return base64.b64decode(_text(body, "'body'"), validate=True)
         except binascii.Error:
             raise EventError("the event's body is marked base64 but is not") from None
-    return body.encode("utf-8")
+    return _text(body, "'body'").encode("utf-8")
 
 
 def _wsgi_environ(
@@ -265,10 +309,15 @@ def _wsgi_environ(
         "wsgi.run_once": False,
         **extra,
     }
-    for key in {k.lower() for k in headers.keys()}:
-        separator = "; " if key == "cookie" else ", "
-        value = separator.join(headers.getlist(key))
+    grouped: dict[str, list[str]] = {}
+    for key, value in headers.items():
+        # In WSGI, X_User and X-User are one name: a header spelt with "_" is dropped
+        # so that a client cannot shadow one set by a proxy.
+        if "_" not in key:
+            grouped.setdefault(key.lower(), []).append(value)
+    for key, values in grouped.items():
         name = key.upper().replace("-", "_")
+        value = ("; " if key == "cookie" else ", ").join(values)
         if name == "CONTENT_TYPE":
             environ["CONTENT_TYPE"] = value
         elif name != "CONTENT_LENGTH":
@@ -298,7 +347,9 @@ def from_response(response: t.Mapping[str, t.Any]) -> tuple[int, Headers, bytes]
     What a client of API Gateway would see: multi-value headers win over single
     ones, and a base64 body is decoded.
     """
-    headers = _multi_headers(response.get("multiValueHeaders"), response.get("headers"))
+    headers = _multi_headers(
+        _mapping(response, "multiValueHeaders"), _mapping(response, "headers")
+    )
     for cookie in response.get("cookies") or []:
         headers.add("Set-Cookie", cookie)
     body = response.get("body") or ""

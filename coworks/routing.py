@@ -54,6 +54,11 @@ def route_for(name: str, path_params: t.Sequence[str]) -> Route:
             f"entry {name!r} must start with an HTTP verb "
             f"({', '.join(VERBS)}), as in 'get_orders'"
         )
+    for param in path_params:
+        if not param.isascii():
+            raise RoutingError(
+                f"entry {name!r}: path parameter {param!r} must have an ASCII name"
+            )
     segments = [word for word in rest.split("_") if word]
     segments += [f"<{param}>" for param in path_params]
     return Route(verb.upper(), "/" + "/".join(segments), name)

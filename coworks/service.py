@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import re
 import typing as t
 import uuid
 
@@ -53,13 +54,18 @@ class TechMicroService(Flask):
     and a Lambda handler: ``svc(event, context)`` answers a Lambda HTTP event with the
     response dict of that event's kind.
 
-    :param name: the service's name; defaults to the class name in lower case.
+    :param name: the service's name; defaults to the class attribute ``name`` if
+        the class sets one, else to the class name in lower case. It names the
+        Lambda function, the export folder and the Airflow connection, so it is
+        made of letters, digits, ``-`` and ``_``.
     """
 
     def __init__(self, name: str | None = None, **flask_options: t.Any) -> None:
         # Set before Flask reads it: the name is the logger's and the CLI's too.
-        self.name = name or type(self).__name__.lower()
+        self.name = _check_name(name or _class_name(type(self)))
         import_name = flask_options.pop("import_name", type(self).__module__)
+        # A service answers its entries only: no static files unless asked for.
+        flask_options.setdefault("static_folder", None)
         super().__init__(import_name, **flask_options)
         self.entries: dict[str, EntrySignature] = {}
         for attr, func in _entry_methods(type(self)):
@@ -77,8 +83,8 @@ class TechMicroService(Flask):
         )
 
     def __call__(self, event: t.Any, context: t.Any = None) -> t.Any:
-        """Answer a Lambda event, or a WSGI call when given ``start_response``."""
-        if callable(context):
+        """Answer a Lambda event, or a WSGI call when given an environ."""
+        if isinstance(event, dict) and "wsgi.version" in event and callable(context):
             return self.wsgi_app(event, context)
         return self.handle_event(event, context)
 
@@ -94,6 +100,9 @@ class TechMicroService(Flask):
         except events.EventError as error:
             logger.error("%s: cannot read the event: %s", self.name, error)
             return _error_response(400, "Bad Request", str(error))
+        except Exception:
+            logger.exception("%s: cannot read the event", self.name)
+            return _error_response(400, "Bad Request", "malformed event")
         try:
             status, headers, body = _run_wsgi(self.wsgi_app, environ)
         except Exception:
@@ -132,12 +141,39 @@ class TechMicroService(Flask):
         )
 
 
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def _class_name(cls: type) -> str:
+    declared = getattr(cls, "name", None)  # Flask's own is a property, not a str
+    return declared if isinstance(declared, str) else cls.__name__.lower()
+
+
+def _check_name(name: str) -> str:
+    if not _NAME.fullmatch(name):
+        raise ValueError(
+            f"service name {name!r} must be 1 to 64 letters, digits, '-' or '_', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
 def _entry_methods(cls: type) -> list[tuple[str, t.Callable[..., t.Any]]]:
-    return [
-        (name, member)
-        for name, member in inspect.getmembers(cls, inspect.isfunction)
-        if getattr(member, _ENTRY_MARK, False)
-    ]
+    """The entry methods of a class and its bases, a subclass's winning."""
+    found: dict[str, t.Callable[..., t.Any]] = {}
+    for klass in reversed(cls.__mro__):
+        for name, member in vars(klass).items():
+            if isinstance(member, (staticmethod, classmethod)):
+                if getattr(member.__func__, _ENTRY_MARK, False):
+                    raise TypeError(
+                        f"entry {name!r} must be a plain method, not a "
+                        f"{type(member).__name__}"
+                    )
+            elif inspect.isfunction(member) and getattr(member, _ENTRY_MARK, False):
+                found[name] = member
+            else:
+                found.pop(name, None)  # overridden by a non-entry
+    return sorted(found.items())
 
 
 def _run_wsgi(
@@ -171,6 +207,8 @@ def _error_response(status: int, error: str, message: str) -> dict[str, t.Any]:
 
 
 def _http_error(error: HTTPException) -> Response:
+    if error.code == 500:
+        return _internal_error(getattr(error, "original_exception", None) or error)
     response = jsonify(error=error.name, message=error.description)
     response.status_code = error.code or 500
     for key, value in error.get_headers():

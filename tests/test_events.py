@@ -229,3 +229,49 @@ def test_a_failure_outside_the_apps_error_handlers_is_a_500_not_an_exception(cap
     assert response["statusCode"] == 500
     assert json.loads(response["body"])["error"] == "Internal Server Error"
     assert "middleware bug" in caplog.text
+
+
+def test_a_callable_context_still_gets_the_lambda_path():
+    class CallableContext:
+        aws_request_id = "r-1"
+
+        def __call__(self, *args):
+            raise AssertionError("not start_response")
+
+    response = make_echo()(rest_event("GET", "/x"), CallableContext())
+    assert response["statusCode"] == 200
+
+
+def test_a_header_spelt_with_underscore_cannot_shadow_its_dashed_twin():
+    event = rest_event("GET", "/x", headers=[("X-User", "alice"), ("X_User", "eve")])
+    assert echo_of(event)["headers"]["X-User"] == "alice"
+
+
+def test_headers_keep_their_order_when_repeated():
+    event = rest_event("GET", "/x", headers=[("X-A", "1"), ("x-a", "2")])
+    assert echo_of(event)["headers"]["X-A"] == "1, 2"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"requestContext": "x"}, "'requestContext' must be an object"),
+        ({"requestContext": {"identity": [1]}}, "requestContext.identity"),
+        ({"multiValueQueryStringParameters": "a=1"}, "must be an object"),
+        ({"multiValueQueryStringParameters": {"a": [1]}}, "query value of 'a'"),
+        ({"headers": {"X-A": "a\nb"}, "multiValueHeaders": None}, "line break"),
+        ({"body": "\ud800", "isBase64Encoded": False}, "not valid Unicode"),
+        ({"path": "/\udc80"}, "not valid Unicode"),
+        ({"isBase64Encoded": "false"}, "'isBase64Encoded' must be true"),
+    ],
+)
+def test_malformed_fields_get_a_400_naming_the_field(change, message):
+    event = {**rest_event("GET", "/x"), **change}
+    response = make_echo()(event, None)
+    assert response["statusCode"] == 400
+    assert message in json.loads(response["body"])["message"]
+
+
+def test_an_event_with_keys_of_mixed_types_gets_a_400():
+    response = make_echo()({1: "a", "b": 2}, None)
+    assert response["statusCode"] == 400

@@ -189,3 +189,129 @@ def test_an_entry_name_without_verb_is_refused():
 
     with pytest.raises(RoutingError, match="HTTP verb"):
         Bad()
+
+
+class Strict(TechMicroService):
+    name = "strict-service"
+
+    @entry
+    def post_tags(self, tags: list[int] | None = None):
+        return {"tags": tags}
+
+    @entry
+    def get_item(self, item_id: int, **extra):
+        return {"item_id": item_id, "extra": extra}
+
+    @entry
+    def get_ratio(self, f: float = 1.0, n: int = 0):
+        return {"f": f, "n": n}
+
+    @entry
+    def get_set(self):
+        return {1, 2}
+
+
+@pytest.fixture
+def strict():
+    return Strict().test_client()
+
+
+def test_a_class_attribute_names_the_service():
+    assert Strict().name == "strict-service"
+
+
+def test_a_name_that_cannot_be_a_path_segment_is_refused():
+    with pytest.raises(ValueError, match="letters, digits"):
+        Shop(name="../x")
+
+
+def test_json_list_items_are_checked_against_the_item_type(strict):
+    assert strict.post("/tags", json={"tags": [1, 2]}).json == {"tags": [1, 2]}
+    response = strict.post("/tags", json={"tags": [1, "x"]})
+    assert response.status_code == 422
+    assert response.json["parameter"] == "tags[1]"
+    assert response.json["message"] == "expected an integer, got a string"
+
+
+def test_extra_keys_cannot_replace_path_parameters_or_self(strict):
+    assert strict.get("/item/5?colour=red").json == {
+        "item_id": 5,
+        "extra": {"colour": "red"},
+    }
+    for key in ("item_id", "self"):
+        response = strict.get(f"/item/5?{key}=evil")
+        assert response.status_code == 422
+        assert response.json["parameter"] == key
+
+
+@pytest.mark.parametrize(
+    "query", ["f=nan", "f=inf", "f=1e400", "n=1_000", "n=%D9%A4%D9%A2", "n=1.5"]
+)
+def test_numbers_are_plain_finite_decimal_numbers(strict, query):
+    response = strict.get(f"/ratio?{query}")
+    assert response.status_code == 422
+    assert response.json["parameter"] == query.split("=")[0]
+
+
+def test_plain_numbers_convert(strict):
+    assert strict.get("/ratio?f=-2.5e1&n=%2B7").json == {"f": -25.0, "n": 7}
+
+
+def test_a_body_that_is_not_json_says_so(strict):
+    response = strict.post("/tags", data="{oops", content_type="application/json")
+    assert response.status_code == 422
+    assert response.json["message"] == "not valid JSON"
+
+
+def test_a_204_has_no_content_type(client):
+    assert "Content-Type" not in client.delete("/order/1").headers
+
+
+def test_a_return_value_flask_cannot_send_is_a_500_with_request_id(strict):
+    response = strict.get("/set")
+    assert response.status_code == 500
+    assert set(response.json) == {"error", "request_id"}
+
+
+def test_no_static_route_unless_asked_for(client):
+    assert client.get("/static/anything.txt").status_code == 404
+
+
+def test_entries_are_inherited_and_can_be_overridden():
+    class Child(Shop):
+        @entry
+        def get(self):
+            return {"service": "child"}
+
+    client = Child().test_client()
+    assert client.get("/").json == {"service": "child"}
+    assert client.get("/order/3").json == {"id": 3, "qty": 3}
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("async def get_x(self): pass", "is async"),
+        ("def get_x(self, a, /): pass", "passable by keyword"),
+        ("def get_x(self, *a): pass", "passable by keyword"),
+        ("def get_x(self, d: dict = None): pass", "cannot come from a query string"),
+        ("def get_x(self, d: tuple): pass", "cannot come from a path segment"),
+    ],
+)
+def test_signatures_that_cannot_be_bound_are_refused(source, message):
+    namespace: dict = {}
+    exec(source, namespace)
+    cls = type("Bad", (TechMicroService,), {"get_x": entry(namespace["get_x"])})
+    with pytest.raises(TypeError, match=message):
+        cls()
+
+
+def test_static_and_class_method_entries_are_refused():
+    class Bad(TechMicroService):
+        @staticmethod
+        @entry
+        def get_x(code):
+            return code
+
+    with pytest.raises(TypeError, match="plain method, not a staticmethod"):
+        Bad()
