@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import typing as t
 from pathlib import Path
 
@@ -20,6 +21,12 @@ NOTEBOOK = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.version_option(package_name="coworks")
 def main() -> None:
     """CoWorks: tech services and business flows written in Jupyter notebooks."""
+
+
+def _finite(value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter("must be a number of seconds")
+    return value
 
 
 def _services(notebook: Path) -> dict[str, t.Any]:
@@ -78,11 +85,16 @@ def routes(notebook: Path, as_json: bool) -> None:
 @main.command()
 @click.argument("notebook", type=NOTEBOOK)
 @click.option(
-    "--port", default=8000, show_default=True, help="Port on 127.0.0.1; 0 picks one."
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1; 0 picks a free one.",
 )
 @click.option(
     "--seconds",
-    type=float,
+    type=click.FloatRange(min=0, min_open=True, max=10**9),
+    callback=lambda ctx, param, value: _finite(value),
     default=None,
     help="Stop after this many seconds (default: run until interrupted).",
 )
@@ -94,10 +106,7 @@ def run(notebook: Path, port: int, seconds: float | None) -> None:
     try:
         server = local.make(services, port)
     except OSError as error:
-        raise click.ClickException(
-            f"cannot serve on {local.HOST}:{port}: {error.strerror}; "
-            "choose another --port"
-        ) from None
+        raise click.ClickException(f"{error.strerror}; choose another --port") from None
     for name in services:
         click.echo(f"{name:<16} http://{local.HOST}:{server.port}/{name}")
     click.echo("Press Ctrl+C to stop." if seconds is None else f"Serving {seconds} s.")

@@ -14,6 +14,7 @@ import typing as t
 import uuid
 from http import HTTPStatus
 from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 from werkzeug.datastructures import Headers
 
@@ -69,9 +70,9 @@ class Result:
             phrase = ""
         lines = [f"{self.status} {phrase}".rstrip()]
         if self.body:
-            if self.headers.get("Content-Type", "").startswith("application/json"):
+            try:
                 lines.append(jsonlib.dumps(self.json(), indent=2, ensure_ascii=False))
-            else:
+            except ValueError:
                 lines.append(self.text)
         return "\n".join(lines)
 
@@ -88,11 +89,12 @@ def invoke(
 ) -> Result:
     """Call one entry of ``service`` as API Gateway and Lambda would.
 
-    :param path: the path as a client writes it; a ``?query`` part is read as the
-        query string, added to ``query``.
+    :param path: the path as a client writes it in a URL: percent-escapes are
+        decoded, and a ``?query`` part is read as the query string, added to
+        ``query``.
     :param json: a value sent as the JSON body (instead of ``body``).
     """
-    path, _, query_string = path.partition("?")
+    raw_path, _, query_string = path.partition("?")
     merged: dict[str, list[str]] = {}
     for key, value in parse_qsl(query_string, keep_blank_values=True):
         merged.setdefault(key, []).append(value)
@@ -105,7 +107,7 @@ def invoke(
         body = jsonlib.dumps(json).encode("utf-8")
         all_headers.setdefault("Content-Type", "application/json")
     event = events.rest_event(
-        method, path, query=merged, headers=all_headers, body=body
+        method, unquote(raw_path), query=merged, headers=all_headers, body=body
     )
     response = service(event, LocalContext(service.name))
     return Result(*events.from_response(response))

@@ -9,10 +9,13 @@ the same translation as production.
 
 from __future__ import annotations
 
+import errno
 import json
 import threading
 import typing as t
 
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
@@ -40,19 +43,25 @@ class LocalGateway:
         name, _, rest = request.path.lstrip("/").partition("/")
         service = self.services.get(name)
         if service is None:
-            body = {
-                "error": "Not Found",
-                "message": f"no service {name!r} here; services: "
-                + ", ".join(f"/{known}" for known in sorted(self.services)),
-            }
-            response = Response(json.dumps(body), 404, mimetype="application/json")
-            return response(environ, start_response)
+            known = ", ".join(f"/{known}" for known in sorted(self.services))
+            message = f"no service {name!r} here; services: {known}"
+            return _json_error(404, "Not Found", message)(environ, start_response)
+        try:
+            body = request.get_data()
+        except HTTPException as error:  # a body shorter than its Content-Length
+            return _json_error(error.code or 400, error.name, error.description)(
+                environ, start_response
+            )
+        # What API Gateway adds: the client's scheme and port, as seen here.
+        headers = Headers(request.headers)
+        headers["X-Forwarded-Proto"] = request.scheme
+        headers["X-Forwarded-Port"] = str(request.environ.get("SERVER_PORT", ""))
         event = events.rest_event(
             request.method,
             "/" + rest,
             query=request.args.to_dict(flat=False),
-            headers=list(request.headers.items()),
-            body=request.get_data(),
+            headers=list(headers.items()),
+            body=body,
             source_ip=request.remote_addr or HOST,
         )
         status, headers, data = events.from_response(
@@ -61,14 +70,26 @@ class LocalGateway:
         return Response(data, status, headers)(environ, start_response)
 
 
+def _json_error(status: int, error: str, message: str) -> Response:
+    body = json.dumps({"error": error, "message": message})
+    return Response(body, status, mimetype="application/json")
+
+
 def make(
     services: t.Mapping[str, TechMicroService], port: int = 8000
 ) -> BaseWSGIServer:
     """A threaded server for the services, bound to 127.0.0.1 and not yet serving.
 
     :param port: the port; 0 picks a free one (see ``server.port``).
+    :raises OSError: when the port cannot be bound.
     """
-    return make_server(HOST, port, LocalGateway(services), threaded=True)
+    if not 0 <= port <= 65535:
+        raise OSError(errno.EINVAL, f"port {port} is not between 0 and 65535")
+    try:
+        return make_server(HOST, port, LocalGateway(services), threaded=True)
+    except SystemExit:
+        # Werkzeug reports a port it cannot bind and exits; a library must not.
+        raise OSError(errno.EADDRINUSE, f"cannot bind {HOST}:{port}") from None
 
 
 def start(

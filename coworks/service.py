@@ -151,7 +151,7 @@ def _class_name(cls: type) -> str:
 
 def _check_name(name: str) -> str:
     if not _NAME.fullmatch(name):
-        raise ValueError(
+        raise RoutingError(
             f"service name {name!r} must be 1 to 64 letters, digits, '-' or '_', "
             "starting with a letter or digit"
         )

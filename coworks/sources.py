@@ -3,19 +3,22 @@
 A notebook holds two kinds of cells that leave it:
 
 * a *service cell* starts with ``%%techservice``; its body is a module that defines
-  one :class:`~coworks.TechMicroService` subclass;
+  one :class:`~coworks.TechMicroService` subclass, and it must stand alone: its code
+  becomes the Lambda function's ``service.py``, with nothing from other cells;
 * a *flow cell* is a code cell that defines one or more functions decorated with
   ``@biz``.
 
 Every other cell (exploration, live calls, magics) stays in the notebook. This
 module reads the ``.ipynb`` file itself, with no kernel; :func:`load_service` runs a
-service cell's code to find its class.
+service cell's code to find its class. Cells are numbered from 1 in messages, as a
+reader counts them.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 import sys
 import types
 import typing as t
@@ -28,9 +31,16 @@ from .service import TechMicroService
 #: The first line of a service cell.
 SERVICE_MAGIC = "%%techservice"
 
+#: What Airflow accepts as a DAG id, which also makes a safe file name.
+DAG_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,249}")
+
+# A line that decorates with biz, so a cell that does not parse is not a flow cell
+# just because it mentions the word.
+_BIZ_LINE = re.compile(r"^\s*@\s*(\w+\s*\.\s*)*biz\b", re.MULTILINE)
+
 
 class SourceError(ValueError):
-    """A notebook, or one of its cells, that cannot be read; says which and why."""
+    """A notebook, or one of its cells, that cannot be used; says where and why."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +49,11 @@ class ServiceCell:
 
     index: int
     source: str
+
+    @property
+    def number(self) -> int:
+        """The cell's number as a reader counts, from 1."""
+        return self.index + 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,22 +79,27 @@ def read_notebook(path: str | Path) -> NotebookSources:
     """Read the service cells and flows of a notebook file.
 
     :raises SourceError: when the file is not a notebook, a service or flow cell
-        is not valid Python, or two flows share a DAG id.
+        is not valid Python, or a flow's DAG id is unusable or taken twice.
     """
     path = Path(path)
     try:
         notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
     except FileNotFoundError:
         raise SourceError(f"{path}: no such notebook") from None
     except Exception as error:  # nbformat raises several kinds for a bad file
-        raise SourceError(f"{path}: not a readable notebook ({error})") from None
+        reason = str(error).splitlines()[0]
+        raise SourceError(f"{path}: not a readable notebook ({reason})") from None
     services: list[ServiceCell] = []
     flows: list[Flow] = []
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
-        body = service_body(cell.source)
-        if body is not None:
+        magic = split_service_cell(cell.source)
+        if magic is not None:
+            arguments, body = magic
+            if arguments:
+                raise SourceError(f"{where(path, index)}: {NO_ARGUMENTS}")
             _parse(body, path, index, first_line=2)
             services.append(ServiceCell(index, body))
         elif "biz" in cell.source:
@@ -88,12 +108,24 @@ def read_notebook(path: str | Path) -> NotebookSources:
     return NotebookSources(path, tuple(services), tuple(flows))
 
 
-def service_body(source: str) -> str | None:
-    """The code of a service cell without its magic line, or None for another cell."""
+NO_ARGUMENTS = (
+    "%%techservice takes no arguments; name a service with a class attribute, "
+    'as in name = "shop"'
+)
+
+
+def where(path: Path, index: int) -> str:
+    """A cell's place, as messages give it."""
+    return f"{path}, cell {index + 1}"
+
+
+def split_service_cell(source: str) -> tuple[str, str] | None:
+    """The magic's arguments and the code of a service cell; None for another cell."""
     first, _, body = source.lstrip().partition("\n")
-    if first.split(maxsplit=1)[:1] != [SERVICE_MAGIC]:
+    magic, _, arguments = first.strip().partition(" ")
+    if magic != SERVICE_MAGIC:
         return None
-    return body
+    return arguments.strip(), body
 
 
 def class_names(source: str) -> list[str]:
@@ -106,6 +138,8 @@ def class_names(source: str) -> list[str]:
 def service_class(namespace: t.Mapping[str, t.Any], names: t.Iterable[str]) -> type:
     """The one TechMicroService subclass among ``names`` in ``namespace``.
 
+    A class that another of them derives from is a base, not the service.
+
     :raises SourceError: when there is none, or more than one.
     """
     found = [
@@ -114,18 +148,23 @@ def service_class(namespace: t.Mapping[str, t.Any], names: t.Iterable[str]) -> t
         if isinstance(namespace.get(name), type)
         and issubclass(namespace[name], TechMicroService)
     ]
-    if not found:
+    leaves = [
+        cls
+        for cls in found
+        if not any(o is not cls and issubclass(o, cls) for o in found)
+    ]
+    if not leaves:
         raise SourceError(
             "a %%techservice cell must define a subclass of TechMicroService; "
             "this one defines none"
         )
-    if len(found) > 1:
-        listed = ", ".join(cls.__name__ for cls in found)
+    if len(leaves) > 1:
+        listed = ", ".join(cls.__name__ for cls in leaves)
         raise SourceError(
             f"a %%techservice cell defines one service; this one defines {listed}: "
             "put each in its own cell"
         )
-    return found[0]
+    return leaves[0]
 
 
 def load_service(cell: ServiceCell, path: Path) -> TechMicroService:
@@ -133,10 +172,12 @@ def load_service(cell: ServiceCell, path: Path) -> TechMicroService:
 
     The module lives in ``sys.modules`` only while it runs, so that dataclasses and
     type hints defined in the cell resolve.
+
+    :raises SourceError: when the cell fails to run or to build its service.
     """
     name = f"_cws_cell_{cell.index}"
     module = types.ModuleType(name)
-    module.__file__ = f"{path}#cell{cell.index}"
+    module.__file__ = f"{path}#cell{cell.number}"
     code = compile(_pad(cell.source), module.__file__, "exec")
     sys.modules[name] = module
     try:
@@ -144,19 +185,36 @@ def load_service(cell: ServiceCell, path: Path) -> TechMicroService:
         cls = service_class(module.__dict__, class_names(cell.source))
         return cls()
     except SourceError as error:
-        raise SourceError(f"{path}, cell {cell.index}: {error}") from None
+        raise SourceError(f"{where(path, cell.index)}: {error}") from None
+    except NameError as error:
+        raise SourceError(
+            f"{where(path, cell.index)}: {error}; a %%techservice cell must stand "
+            "alone (it becomes the Lambda's service.py), so define or import the "
+            "name in the cell itself"
+        ) from error
+    except Exception as error:
+        raise SourceError(
+            f"{where(path, cell.index)}: {type(error).__name__}: {error}"
+        ) from error
     finally:
         sys.modules.pop(name, None)
 
 
 def load_services(path: str | Path) -> dict[str, TechMicroService]:
-    """Build every service a notebook file defines, by name."""
+    """Build every service a notebook file defines, by name.
+
+    :raises SourceError: when a cell cannot be read or built, or two cells define
+        services of the same name.
+    """
     sources = read_notebook(path)
     built: dict[str, TechMicroService] = {}
     for cell in sources.services:
         service = load_service(cell, sources.path)
         if service.name in built:
-            raise SourceError(f"{path}: two cells define the service {service.name!r}")
+            raise SourceError(
+                f"{where(sources.path, cell.index)}: another cell already defines "
+                f"the service {service.name!r}"
+            )
         built[service.name] = service
     return built
 
@@ -172,23 +230,9 @@ def _parse(source: str, path: Path, index: int, first_line: int = 1) -> ast.Modu
     except SyntaxError as error:
         line = (error.lineno or 1) + first_line - 1
         raise SourceError(
-            f"{path}, cell {index}, line {line}: {error.msg}; "
+            f"{where(path, index)}, line {line}: {error.msg}; "
             "service and flow cells must be plain Python"
         ) from None
-
-
-def _flows_of(source: str, path: Path, index: int) -> list[Flow]:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        if "@biz" in source:
-            _parse(source, path, index)  # raises, naming the cell and line
-        return []  # a cell with IPython syntax and no flow stays in the notebook
-    return [
-        Flow(_dag_id(node), node.name, index, source)
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef) and _biz_decorator(node) is not None
-    ]
 
 
 def is_biz_decorator(decorator: ast.expr) -> bool:
@@ -199,24 +243,55 @@ def is_biz_decorator(decorator: ast.expr) -> bool:
     return isinstance(target, ast.Name) and target.id == "biz"
 
 
-def _biz_decorator(node: ast.FunctionDef) -> ast.expr | None:
-    return next((d for d in node.decorator_list if is_biz_decorator(d)), None)
+def _flows_of(source: str, path: Path, index: int) -> list[Flow]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        if _BIZ_LINE.search(source):
+            _parse(source, path, index)  # raises, naming the cell and line
+        return []  # a cell with IPython syntax and no flow stays in the notebook
+    return [
+        Flow(_dag_id(node, path, index), node.name, index, source)
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        and any(is_biz_decorator(d) for d in node.decorator_list)
+    ]
 
 
-def _dag_id(node: ast.FunctionDef) -> str:
-    decorator = _biz_decorator(node)
+def _dag_id(node: ast.FunctionDef, path: Path, index: int) -> str:
+    """The DAG id a flow gets: its ``dag_id=`` string, else the function's name."""
+    decorator = next(d for d in node.decorator_list if is_biz_decorator(d))
+    dag_id = node.name
     for keyword in getattr(decorator, "keywords", []):
-        if keyword.arg == "dag_id" and isinstance(keyword.value, ast.Constant):
-            return str(keyword.value.value)
-    return node.name
+        if keyword.arg != "dag_id":
+            continue
+        value = keyword.value
+        if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+            raise SourceError(
+                f"{where(path, index)}: the dag_id of flow {node.name!r} must be a "
+                "string written in the decorator, so that export can name its file"
+            )
+        dag_id = value.value
+    if not DAG_ID.fullmatch(dag_id):
+        raise SourceError(
+            f"{where(path, index)}: dag_id {dag_id!r} must be letters, digits, '_', "
+            "'-' or '.', not starting with '-' or '.'"
+        )
+    return dag_id
 
 
 def _check_unique_dag_ids(flows: list[Flow], path: Path) -> None:
     seen: dict[str, Flow] = {}
     for flow in flows:
         if flow.dag_id in seen:
+            first = seen[flow.dag_id].cell
+            cells = (
+                f"cell {first + 1} defines"
+                if first == flow.cell
+                else f"cells {first + 1} and {flow.cell + 1} both define"
+            )
             raise SourceError(
-                f"{path}: cells {seen[flow.dag_id].cell} and {flow.cell} both define "
-                f"the flow {flow.dag_id!r}; give one of them another dag_id"
+                f"{path}: {cells} the flow {flow.dag_id!r}; give one of them "
+                "another dag_id"
             )
         seen[flow.dag_id] = flow

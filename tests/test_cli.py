@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
 
+import pytest
 from click.testing import CliRunner
 from helpers import NOTEBOOK
 from helpers import write_notebook
@@ -86,3 +88,58 @@ def test_run_serves_each_service_under_its_name_on_loopback():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_routes_reports_a_bad_cell_in_one_line(tmp_path):
+    cell = (
+        "%%techservice\nfrom coworks import TechMicroService, entry\n\n"
+        "class S(TechMicroService):\n    @entry\n    def fetch_x(self):\n"
+        "        return 1\n"
+    )
+    notebook = write_notebook(tmp_path / "nb.ipynb", cell)
+    result = CliRunner().invoke(main, ["routes", str(notebook)])
+    assert result.exit_code == 1
+    assert "cell 1: RoutingError: entry 'fetch_x' must start with an HTTP verb" in (
+        result.output
+    )
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "option", [["--port", "70000"], ["--port", "-1"], ["--seconds", "nan"]]
+)
+def test_run_refuses_out_of_range_options(option):
+    result = CliRunner().invoke(main, ["run", str(NOTEBOOK), *option])
+    assert result.exit_code == 2
+    assert "Invalid value" in result.output
+
+
+def test_run_on_a_busy_port_says_to_choose_another():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(main, ["run", str(NOTEBOOK), "--port", str(port)])
+    assert result.exit_code == 1
+    assert "choose another --port" in result.output
+
+
+def test_the_local_server_gives_services_the_clients_scheme():
+    from flask import request
+
+    from coworks import TechMicroService
+    from coworks import entry
+    from coworks import local
+
+    class Where(TechMicroService):
+        @entry
+        def get(self):
+            return {"url": request.url}
+
+    server = local.start({"where": Where()}, port=0)
+    try:
+        url = f"http://127.0.0.1:{server.port}/where/"
+        with urllib.request.urlopen(url) as answer:
+            assert json.load(answer)["url"].startswith("http://127.0.0.1:")
+    finally:
+        server.shutdown()

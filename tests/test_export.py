@@ -181,7 +181,9 @@ def test_a_failed_export_leaves_the_earlier_one_and_no_debris(tmp_path):
     broken = write_notebook(
         tmp_path / "b.ipynb", SERVICE, SERVICE.replace("Ping", "Pang") + "1 / 0\n"
     )
-    with pytest.raises(ExportError, match="cell 1: running the cell failed"):
+    with pytest.raises(
+        ExportError, match="cell 2: ZeroDivisionError: division by zero"
+    ):
         export_notebook(broken, out)
     assert (out / "manifest.json").read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.ipynb", "b.ipynb", "out"]
@@ -191,7 +193,7 @@ def test_a_failed_export_leaves_the_earlier_one_and_no_debris(tmp_path):
     ("cells", "message"),
     [
         (["x = 1"], "nothing to export"),
-        (["%%techservice\nclass (:\n"], "cell 0, line 2"),
+        (["%%techservice\nclass (:\n"], "cell 1, line 2"),
         (["%%techservice\nx = 1\n"], "must define a subclass of TechMicroService"),
         (
             [SERVICE.replace("from coworks", "import no_such_package\nfrom coworks")],
@@ -205,7 +207,7 @@ def test_a_failed_export_leaves_the_earlier_one_and_no_debris(tmp_path):
             [SERVICE.replace("from coworks import", "from coworks import biz,")],
             "coworks.biz, which is not part of the service runtime",
         ),
-        ([SERVICE, SERVICE], "two cells define the service 'ping'"),
+        ([SERVICE, SERVICE], "cell 2: the service name 'ping' is taken"),
         (
             ["from coworks import biz\n@biz\ndef f():\n    pass\n"] * 2,
             "both define the flow 'f'",
@@ -224,3 +226,131 @@ def test_a_file_that_is_not_a_notebook_is_refused(tmp_path):
     path.write_text("{not json")
     with pytest.raises(ExportError, match="not a readable notebook"):
         export_notebook(path, tmp_path / "out")
+
+
+FLOW = "from coworks import biz\n\n@biz{args}\ndef flow():\n    pass\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        '(dag_id="../../victim")',
+        '(dag_id="/abs/path/x")',
+        "(dag_id=None)",
+        "(dag_id=NAME)",
+        '(dag_id="")',
+    ],
+)
+def test_a_dag_id_that_is_not_a_safe_literal_name_is_refused(tmp_path, args):
+    (tmp_path / "victim.py").write_text("mine")
+    notebook = write_notebook(tmp_path / "nb.ipynb", FLOW.format(args=args))
+    with pytest.raises(ExportError, match="dag_id"):
+        export_notebook(notebook, tmp_path / "a" / "b")
+    assert (tmp_path / "victim.py").read_text() == "mine"
+    assert not (tmp_path / "a").exists() or not any((tmp_path / "a").iterdir())
+
+
+def test_a_service_name_that_is_not_a_safe_segment_is_refused(tmp_path):
+    cell = (
+        SERVICE + "\n    def __init__(self):\n        super().__init__(name='../x')\n"
+    )
+    notebook = write_notebook(tmp_path / "nb.ipynb", cell)
+    with pytest.raises(ExportError, match="cell 1: .*service name '../x'"):
+        export_notebook(notebook, tmp_path / "out")
+    assert not (tmp_path / "x").exists()
+
+
+def test_the_current_directory_is_refused_as_target(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    notebook = write_notebook(tmp_path / "nb.ipynb", SERVICE)
+    with pytest.raises(ExportError, match="current directory"):
+        export_notebook(notebook, ".")
+
+
+def test_a_target_under_a_file_is_a_clear_error(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    notebook = write_notebook(tmp_path / "nb.ipynb", SERVICE)
+    with pytest.raises(ExportError, match="cannot write into"):
+        export_notebook(notebook, tmp_path / "afile" / "build")
+
+
+def test_a_folder_added_to_an_earlier_export_is_not_removed(tmp_path):
+    notebook = write_notebook(tmp_path / "nb.ipynb", SERVICE)
+    out = tmp_path / "out"
+    export_notebook(notebook, out)
+    (out / "mine").mkdir()
+    with pytest.raises(ExportError, match="mine"):
+        export_notebook(notebook, out)
+    assert (out / "mine").is_dir()
+
+
+def test_a_linked_target_receives_the_export_and_stays_a_link(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    notebook = write_notebook(tmp_path / "nb.ipynb", SERVICE)
+    export_notebook(notebook, tmp_path / "link")
+    assert (tmp_path / "link").is_symlink()
+    assert (real / "ping" / "lambda.zip").is_file()
+
+
+def test_the_export_folder_is_readable_by_others(tmp_path):
+    out = tmp_path / "out"
+    export_notebook(write_notebook(tmp_path / "nb.ipynb", SERVICE), out)
+    assert out.stat().st_mode & 0o755 == 0o755
+
+
+def test_a_killed_exports_staging_folder_is_cleaned_by_the_next(tmp_path):
+    leftover = tmp_path / ".out.cws-export-abc123"
+    (leftover / "ping").mkdir(parents=True)
+    export_notebook(write_notebook(tmp_path / "nb.ipynb", SERVICE), tmp_path / "out")
+    assert not leftover.exists()
+
+
+def test_an_optional_import_that_is_missing_is_left_out(tmp_path):
+    cell = SERVICE.replace(
+        "from coworks",
+        "try:\n    import no_such_json as fast\nexcept ImportError:\n"
+        "    import json as fast\nfrom coworks",
+    )
+    manifest = export_notebook(
+        write_notebook(tmp_path / "nb.ipynb", cell), tmp_path / "o"
+    )
+    assert manifest["services"][0]["name"] == "ping"
+
+
+def test_a_module_beside_the_notebook_is_named_as_such(tmp_path):
+    (tmp_path / "helpers_of_mine.py").write_text("X = 1\n")
+    cell = SERVICE.replace("from coworks", "import helpers_of_mine\nfrom coworks")
+    notebook = write_notebook(tmp_path / "nb.ipynb", cell)
+    with pytest.raises(ExportError, match="a module beside the notebook"):
+        export_notebook(notebook, tmp_path / "out")
+
+
+def test_a_shell_line_mentioning_biz_is_not_a_flow(tmp_path):
+    notebook = write_notebook(tmp_path / "nb.ipynb", SERVICE, "!echo '@biz is cool'")
+    manifest = export_notebook(notebook, tmp_path / "out")
+    assert manifest["dags"] == []
+
+
+def test_techservice_arguments_are_refused_as_the_magic_refuses_them(tmp_path):
+    cell = SERVICE.replace("%%techservice", "%%techservice --name shop")
+    notebook = write_notebook(tmp_path / "nb.ipynb", cell)
+    with pytest.raises(ExportError, match="takes no arguments"):
+        export_notebook(notebook, tmp_path / "out")
+
+
+def test_a_name_from_another_cell_says_cells_stand_alone(tmp_path):
+    base = "%%techservice\nfrom coworks import TechMicroService\n"
+    cell = base + "class Child(Base):\n    pass\n"
+    notebook = write_notebook(tmp_path / "nb.ipynb", cell)
+    with pytest.raises(ExportError, match="must stand alone"):
+        export_notebook(notebook, tmp_path / "out")
+
+
+def test_a_base_and_a_subclass_in_one_cell_export_the_subclass(tmp_path):
+    cell = SERVICE + "\nclass Pong(Ping):\n    pass\n"
+    manifest = export_notebook(
+        write_notebook(tmp_path / "nb.ipynb", cell), tmp_path / "o"
+    )
+    assert [s["name"] for s in manifest["services"]] == ["pong"]

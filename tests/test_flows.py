@@ -161,3 +161,15 @@ def test_an_unreachable_service_is_named_in_the_error(airflow_db, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_COWORKS_GONE", f"http://127.0.0.1:{port}/gone")
     with pytest.raises(TechServiceError, match=f"cannot reach http://127.0.0.1:{port}"):
         TechServiceHook("coworks_gone", timeout=5).call("GET", "/x")
+
+
+def test_two_calls_to_one_entry_get_distinct_task_ids():
+    from coworks import TechServiceOperator
+    from coworks import biz
+
+    @biz
+    def twice(a: str = "x", b: str = "y"):
+        TechServiceOperator(service="countries", path="/country/{{ params.a }}")
+        TechServiceOperator(service="countries", path="/country/{{ params.b }}")
+
+    assert twice.task_ids == ["countries_get_country", "countries_get_country__1"]

@@ -113,3 +113,34 @@ def test_an_error_in_the_cell_raises_it(shell):
 def test_unknown_cws_command_shows_usage(shell):
     with pytest.raises(UsageError, match="%cws call SERVICE METHOD PATH"):
         shell.run_line_magic("cws", "dance")
+
+
+def test_an_error_in_the_cell_is_reported_at_the_cells_own_line(shell):
+    cell = "x = 1\n\nraise ValueError('third body line')\n"
+    with pytest.raises(ValueError) as caught:
+        shell.run_cell_magic("techservice", "", cell)
+    # The magic's line is line 1, so the body's third line is the cell's fourth.
+    assert caught.traceback[-1].lineno + 1 == 4
+
+
+def test_a_bad_entry_name_is_a_usage_error_not_a_traceback(shell):
+    cell = HELLO + "\n    @entry\n    def fetch_x(self):\n        return 1\n"
+    with pytest.raises(UsageError, match="must start with an HTTP verb"):
+        shell.run_cell_magic("techservice", "", cell)
+
+
+def test_a_base_and_its_service_in_one_cell_register_the_service(shell, capsys):
+    cell = HELLO + "\nclass Loud(Hello):\n    name = 'loud'\n"
+    shell.run_cell_magic("techservice", "", cell)
+    assert capsys.readouterr().out.startswith("loud: 1 entry")
+
+
+def test_cws_call_decodes_the_path_as_a_url_does(shell):
+    shell.run_cell_magic("techservice", "", HELLO)
+    result = shell.run_line_magic("cws", "call\thello GET /greeting/caf%C3%A9%20x")
+    assert result.json() == {"text": "hello café x!"}
+
+
+def test_cws_without_command_shows_usage(shell):
+    with pytest.raises(UsageError, match="%cws call SERVICE"):
+        shell.run_line_magic("cws", "")

@@ -221,7 +221,7 @@ def test_a_class_attribute_names_the_service():
 
 
 def test_a_name_that_cannot_be_a_path_segment_is_refused():
-    with pytest.raises(ValueError, match="letters, digits"):
+    with pytest.raises(RoutingError, match="letters, digits"):
         Shop(name="../x")
 
 

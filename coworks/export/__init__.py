@@ -21,11 +21,11 @@ import tempfile
 import typing as t
 from pathlib import Path
 
-from ..routing import RoutingError
 from ..sources import NotebookSources
 from ..sources import SourceError
 from ..sources import load_service
 from ..sources import read_notebook
+from ..sources import where
 from .dagfile import dag_file
 from .package import HANDLER
 from .package import PackageError
@@ -44,7 +44,9 @@ def export_notebook(notebook: str | Path, out_dir: str | Path) -> dict[str, t.An
 
     :raises ExportError: when the notebook, a cell or the target is not usable.
     """
-    notebook, out = Path(notebook), Path(out_dir)
+    notebook = Path(notebook)
+    # A link to a directory stays a link: the export goes where it points.
+    out = Path(out_dir).resolve()
     try:
         sources = read_notebook(notebook)
     except SourceError as error:
@@ -55,10 +57,15 @@ def export_notebook(notebook: str | Path, out_dir: str | Path) -> dict[str, t.An
             "@biz flow"
         )
     _check_target(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(out)
+        staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(out), dir=out.parent))
+    except OSError as error:
+        raise ExportError(f"cannot write into {out.parent}: {error.strerror}") from None
     try:
         manifest = _write(sources, staging)
+        staging.chmod(0o777 & ~_umask())
         _move_into_place(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -68,21 +75,20 @@ def export_notebook(notebook: str | Path, out_dir: str | Path) -> dict[str, t.An
 def _write(sources: NotebookSources, root: Path) -> dict[str, t.Any]:
     services = []
     for cell in sources.services:
+        place = where(sources.path, cell.index)
         try:
             # Checked before the cell runs: a missing package is named as such.
-            needed = distributions_for(cell.source)
+            needed = distributions_for(cell.source, sources.path.parent)
             service = load_service(cell, sources.path)
             data = build_zip(cell.source, service.name, type(service).__name__, needed)
-        except (SourceError, PackageError, RoutingError) as error:
-            raise ExportError(f"{sources.path}, cell {cell.index}: {error}") from None
-        except Exception as error:
+        except PackageError as error:
+            raise ExportError(f"{place}: {error}") from None
+        except SourceError as error:
+            raise ExportError(str(error)) from None
+        if service.name == "dags" or any(s["name"] == service.name for s in services):
             raise ExportError(
-                f"{sources.path}, cell {cell.index}: running the cell failed: "
-                f"{type(error).__name__}: {error}"
-            ) from error
-        if any(s["name"] == service.name for s in services):
-            raise ExportError(
-                f"{sources.path}: two cells define the service {service.name!r}"
+                f"{place}: the service name {service.name!r} is taken "
+                "(by another cell, or by the dags folder); choose another"
             )
         zip_path = Path(service.name) / "lambda.zip"
         _write_file(root / zip_path, data)
@@ -121,11 +127,15 @@ def _write_file(path: Path, data: bytes) -> None:
 
 def _check_target(out: Path) -> None:
     """Refuse a target that holds anything but an earlier export's own files."""
+    if out == Path.cwd() or out in Path.cwd().parents:
+        raise ExportError(
+            f"{out} is the current directory or holds it; export into a subdirectory"
+        )
     if not out.exists():
         return
     if not out.is_dir():
         raise ExportError(f"{out} exists and is not a directory")
-    present = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    present = _entries(out)
     if not present:
         return
     try:
@@ -137,7 +147,8 @@ def _check_target(out: Path) -> None:
             f"{out} is not empty and holds no export manifest; choose an empty or "
             "new directory, so that no file of yours is replaced"
         ) from None
-    foreign = sorted(present - written)
+    folders = {p.as_posix() for name in written for p in Path(name).parents}
+    foreign = sorted(present - written - folders)
     if foreign:
         raise ExportError(
             f"{out} holds files an export did not write ({', '.join(foreign[:5])}); "
@@ -145,11 +156,36 @@ def _check_target(out: Path) -> None:
         )
 
 
+def _entries(root: Path) -> set[str]:
+    """Every file, folder and link below ``root``, links not followed."""
+    found = set()
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            found.add((Path(folder) / name).relative_to(root).as_posix())
+    return found
+
+
+def _staging_prefix(out: Path) -> str:
+    return f".{out.name}.cws-export-"
+
+
+def _remove_leftovers(out: Path) -> None:
+    """Remove the staging folders of exports to ``out`` that were killed."""
+    for leftover in out.parent.glob(_staging_prefix(out) + "*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _move_into_place(staging: Path, out: Path) -> None:
     """Swap the finished export in for the old one, which is removed only after."""
     old = None
     if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+        old = Path(tempfile.mkdtemp(prefix=_staging_prefix(out), dir=out.parent))
         os.replace(out, old / "export")
     try:
         os.replace(staging, out)

@@ -28,7 +28,7 @@ def dag_file(flow: Flow, notebook: Path) -> str:
     header = (
         f'"""Airflow DAG {flow.dag_id!r}, a CoWorks flow.\n'
         "\n"
-        f"Written by cws export from {notebook.name}, cell {flow.cell}; edit the\n"
+        f"Written by cws export from {notebook.name}, cell {flow.cell + 1}; edit the\n"
         "notebook, not this file, and export again.\n"
         '"""\n'
     )

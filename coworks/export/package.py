@@ -65,32 +65,79 @@ def handler_module(service_name: str, class_name: str) -> str:
     )
 
 
-def imported_modules(source: str) -> set[str]:
-    """Top-level names of the absolute imports in a cell's code."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
+def imported_modules(source: str) -> tuple[set[str], set[str]]:
+    """Top-level names of a cell's absolute imports: required, then optional.
+
+    An import inside ``try`` whose ``except`` catches ImportError (or a parent of
+    it) is optional: the cell runs without it.
+    """
+    tree = ast.parse(source)
+    optional_nodes = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Try) and any(map(_catches_import_error, node.handlers))
+        for statement in node.body
+        for inner in ast.walk(statement)
+    }
+    required: set[str] = set()
+    optional: set[str] = set()
+    for node in ast.walk(tree):
+        names: list[str] = []
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
+            names = [alias.name.split(".")[0] for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.split(".")[0])
-    return names
+            names = [node.module.split(".")[0]]
+        (optional if id(node) in optional_nodes else required).update(names)
+    return required, optional - required
 
 
-def distributions_for(source: str) -> list[metadata.Distribution]:
-    """The installed distributions a service cell needs, dependencies included."""
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    caught = handler.type
+    names = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+    return caught is None or any(
+        isinstance(name, ast.Name)
+        and name.id in ("ImportError", "ModuleNotFoundError", "Exception")
+        for name in names
+    )
+
+
+def distributions_for(
+    source: str, notebook_dir: Path | None = None
+) -> list[metadata.Distribution]:
+    """The installed distributions a service cell needs, dependencies included.
+
+    :param notebook_dir: where the notebook is, to tell a module beside it (which
+        a zip cannot carry) from one that is not installed.
+    :raises PackageError: when an import is neither installed nor optional, or is
+        something a Lambda function must not carry.
+    """
     owners = metadata.packages_distributions()
     wanted: list[str] = list(BASE_REQUIREMENTS)
     _check_coworks_imports(source)
-    for module in sorted(imported_modules(source)):
+    required, optional = imported_modules(source)
+    for module in sorted(required | optional):
         if module in sys.stdlib_module_names or module == "coworks":
             continue
-        if module not in owners:
-            raise PackageError(
-                f"the service imports {module!r}, which is not installed here; "
-                "install it so that export can package it"
-            )
-        wanted.extend(owners[module])
+        if module in owners:
+            wanted.extend(owners[module])
+        elif module in required:
+            raise PackageError(_missing(module, notebook_dir))
     return _closure(wanted)
+
+
+def _missing(module: str, notebook_dir: Path | None) -> str:
+    if notebook_dir is not None and (
+        (notebook_dir / f"{module}.py").exists() or (notebook_dir / module).is_dir()
+    ):
+        return (
+            f"the service imports {module!r}, a module beside the notebook; export "
+            "packages installed distributions only: put that code in the cell, or "
+            "make it an installable package"
+        )
+    return (
+        f"the service imports {module!r}, which is not installed here; install it "
+        "so that export can package it"
+    )
 
 
 def _check_coworks_imports(source: str) -> None:

@@ -6,6 +6,7 @@ import re
 import typing as t
 
 from airflow.sdk import BaseOperator
+from airflow.sdk.bases.decorator import get_unique_task_id
 
 from .hook import TechServiceError
 from .hook import TechServiceHook
@@ -45,7 +46,11 @@ class TechServiceOperator(BaseOperator):
         timeout: float = 30.0,
         **kwargs: t.Any,
     ) -> None:
-        kwargs.setdefault("task_id", default_task_id(service, method, path))
+        if "task_id" not in kwargs:
+            # Two calls to the same entry in one flow: the second id ends in __1.
+            kwargs["task_id"] = get_unique_task_id(
+                default_task_id(service, method, path), kwargs.get("dag")
+            )
         super().__init__(**kwargs)
         self.service = service
         self.method = method.upper()

@@ -11,6 +11,9 @@ from IPython.core.magic import cell_magic
 from IPython.core.magic import line_magic
 from IPython.core.magic import magics_class
 
+from ..binding import EntryError
+from ..routing import RoutingError
+from ..sources import NO_ARGUMENTS
 from ..sources import SourceError
 from ..sources import class_names
 from ..sources import service_class
@@ -41,22 +44,29 @@ class CoWorksMagics(Magics):
         ``coworks.notebook.call``.
         """
         if line.strip():
-            raise UsageError(
-                "%%techservice takes no arguments: the service is named after its "
-                "class, or by name= in its constructor"
-            )
+            raise UsageError(NO_ARGUMENTS)
         try:
             names = class_names(cell)
         except SyntaxError:
             names = []  # running the cell shows the error where it is
-        self.shell.ex(cell)
+        self._run(cell)
         try:
-            cls = service_class(self.shell.user_ns, names)
-        except SourceError as error:
+            service = service_class(self.shell.user_ns, names)()
+        except (SourceError, RoutingError, EntryError) as error:
             raise UsageError(str(error)) from None
-        service = cls()
         replaced = register_service(service) is not None
         print(("replaced " if replaced else "") + routes_text(service))
+
+    def _run(self, cell: str) -> None:
+        """Run the cell's code in the user's namespace.
+
+        A blank first line stands for the magic's, so that tracebacks give the
+        line numbers of the cell; IPython's cache lets them show its source.
+        """
+        source = "\n" + cell
+        filename = self.shell.compile.cache(source)
+        code = compile(source, filename, "exec")
+        exec(code, self.shell.user_global_ns, self.shell.user_ns)
 
     @line_magic
     def cws(self, line: str) -> t.Any:
@@ -66,7 +76,9 @@ class CoWorksMagics(Magics):
         %cws routes [SERVICE]
         %cws services
         """
-        command, _, rest = line.strip().partition(" ")
+        words = line.split(maxsplit=1)
+        command = words[0] if words else ""
+        rest = words[1] if len(words) > 1 else ""
         try:
             if command == "call":
                 return self._call(rest)
