@@ -98,17 +98,10 @@ def demo(airflow_home: Path) -> None:
         server.shutdown()
 
     step("answering a real API Gateway event with a zip in an isolated interpreter")
+    from coworks.export.check import aimed
     from coworks.export.check import invoke_zip
 
-    event = json.loads(EVENT.read_text())
-    event.update(
-        httpMethod="GET",
-        path="/country/CHE",
-        body=None,
-        isBase64Encoded=False,
-        queryStringParameters=None,
-        multiValueQueryStringParameters=None,
-    )
+    event = aimed(json.loads(EVENT.read_text()), "GET", "/country/CHE")
     answer = invoke_zip(export / "countries" / "lambda.zip", event)
     response = answer["response"]
     print(f"    event {EVENT.relative_to(ROOT)} pointed at GET /country/CHE")

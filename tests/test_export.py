@@ -14,6 +14,7 @@ from helpers import write_notebook
 from coworks.export import ExportError
 from coworks.export import export_notebook
 from coworks.export.check import FORBIDDEN_MODULES
+from coworks.export.check import aimed
 from coworks.export.check import invoke_zip
 
 SERVICE = """%%techservice
@@ -95,15 +96,7 @@ def test_export_is_byte_for_byte_repeatable(exported, tmp_path):
 
 
 def test_zip_answers_a_real_event_in_an_isolated_interpreter(exported):
-    event = load_event("aws-sam-cli/AwsProxy.json")
-    event.update(
-        httpMethod="GET",
-        path="/country/FRA",
-        body=None,
-        isBase64Encoded=False,
-        queryStringParameters=None,
-        multiValueQueryStringParameters=None,
-    )
+    event = aimed(load_event("aws-sam-cli/AwsProxy.json"), "GET", "/country/FRA")
     answer = invoke_zip(exported / "countries" / "lambda.zip", event)
     response = answer["response"]
     assert response["statusCode"] == 200
@@ -113,16 +106,15 @@ def test_zip_answers_a_real_event_in_an_isolated_interpreter(exported):
 
 
 def test_stats_zip_reads_a_json_body_from_a_real_event(exported):
-    event = load_event("aws-lambda-go/apigw-request.json")
     countries = [
         {"name": "A", "population": 100, "area": 10},
         {"name": "B", "population": 50, "area": 1},
     ]
-    event.update(
-        path="/density",
+    event = aimed(
+        load_event("aws-lambda-go/apigw-request.json"),
+        "POST",
+        "/density",
         body=json.dumps({"countries": countries}),
-        queryStringParameters=None,
-        multiValueQueryStringParameters=None,
     )
     response = invoke_zip(exported / "stats" / "lambda.zip", event)["response"]
     assert response["statusCode"] == 200

@@ -41,6 +41,25 @@ json.dump({"response": response, "modules": loaded}, sys.stdout)
 """
 
 
+def aimed(
+    event: t.Mapping[str, t.Any], method: str, path: str, body: str | None = None
+) -> dict[str, t.Any]:
+    """A copy of a real REST event sent to another route.
+
+    Method, path and body are replaced and the query is cleared; the headers and the
+    request context stay as the event had them.
+    """
+    return {
+        **event,
+        "httpMethod": method.upper(),
+        "path": path,
+        "body": body,
+        "isBase64Encoded": False,
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+    }
+
+
 class ZipCheckError(RuntimeError):
     """The zip did not answer: it failed to import, raised, or timed out."""
 
