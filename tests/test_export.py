@@ -129,7 +129,7 @@ def test_stats_zip_reads_a_json_body_from_a_real_event(exported):
 
 def test_dag_file_keeps_the_flow_and_drops_the_display_line(exported):
     text = (exported / "dags" / "neighbourhood.py").read_text()
-    assert text.startswith('"""Airflow DAG \'neighbourhood\'')
+    assert text.startswith('# Airflow DAG "neighbourhood", a CoWorks flow')
     assert '@biz\ndef neighbourhood(code: str = "FRA"):' in text
     assert "task_ids" not in text
     compile(text, "neighbourhood.py", "exec")
@@ -346,3 +346,79 @@ def test_a_base_and_a_subclass_in_one_cell_export_the_subclass(tmp_path):
         write_notebook(tmp_path / "nb.ipynb", cell), tmp_path / "o"
     )
     assert [s["name"] for s in manifest["services"]] == ["pong"]
+
+
+def test_a_second_export_into_the_same_target_waits_its_turn(tmp_path):
+    from coworks.export import _exclusive
+
+    notebook = write_notebook(tmp_path / "nb.ipynb", SERVICE)
+    out = tmp_path / "out"
+    with _exclusive(out.resolve()):  # as an export in progress holds it
+        with pytest.raises(ExportError, match="another export into .* is running"):
+            export_notebook(notebook, out)
+    export_notebook(notebook, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nb.ipynb", "out"]
+
+
+def test_a_package_installed_in_editable_mode_is_refused(tmp_path, monkeypatch):
+    import importlib.metadata
+
+    from coworks.export import package
+
+    real = importlib.metadata.distribution
+
+    class Editable:
+        def __init__(self, dist):
+            self.dist = dist
+
+        def __getattr__(self, name):
+            return getattr(self.dist, name)
+
+        def read_text(self, name):
+            if name == "direct_url.json":
+                return (
+                    '{"url": "file:///src/countryinfo", "dir_info": {"editable": true}}'
+                )
+            return self.dist.read_text(name)
+
+    def distribution(name):
+        dist = real(name)
+        return Editable(dist) if name == "countryinfo" else dist
+
+    monkeypatch.setattr(package.metadata, "distribution", distribution)
+    cell = SERVICE.replace("from coworks", "import countryinfo\nfrom coworks")
+    notebook = write_notebook(tmp_path / "nb.ipynb", cell)
+    with pytest.raises(ExportError, match="countryinfo is installed in editable mode"):
+        export_notebook(notebook, tmp_path / "out")
+
+
+@pytest.mark.parametrize(
+    ("cell", "kept", "dropped"),
+    [
+        # A display expression sharing a line with an assignment keeps the line.
+        ('CODES = ["FRA", "CHE"]; CODES\n', 'CODES = ["FRA", "CHE"]; CODES', None),
+        # Separators str.splitlines() knows but Python does not stay inside a line.
+        (
+            'GREETING = "caf\u00e9 \x85 ok"\nGREETING\n',
+            'GREETING = "caf',
+            "\nGREETING\n",
+        ),
+        ("\x0c\nimport json\njson.dumps(1)\n", "import json", "json.dumps(1)"),
+    ],
+)
+def test_dag_files_keep_statements_python_sees(tmp_path, cell, kept, dropped):
+    flow = "from coworks import biz\n" + cell + "\n@biz\ndef flow():\n    pass\n"
+    out = tmp_path / "out"
+    export_notebook(write_notebook(tmp_path / "nb.ipynb", flow), out)
+    text = (out / "dags" / "flow.py").read_text()
+    compile(text, "flow.py", "exec")
+    assert kept in text
+    if dropped:
+        assert dropped not in text
+
+
+def test_an_odd_notebook_name_stays_inside_the_dag_files_comment(tmp_path):
+    flow = "from coworks import biz\n\n@biz\ndef flow():\n    pass\n"
+    notebook = write_notebook(tmp_path / 'q"""\\N.ipynb', flow)
+    export_notebook(notebook, tmp_path / "out")
+    compile((tmp_path / "out" / "dags" / "flow.py").read_text(), "flow.py", "exec")

@@ -12,6 +12,9 @@ the target as it was. A target that holds files export did not write is refused.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import glob
 import hashlib
 import json
 import os
@@ -26,6 +29,7 @@ from ..sources import SourceError
 from ..sources import load_service
 from ..sources import read_notebook
 from ..sources import where
+from .dagfile import DagFileError
 from .dagfile import dag_file
 from .package import HANDLER
 from .package import PackageError
@@ -45,8 +49,11 @@ def export_notebook(notebook: str | Path, out_dir: str | Path) -> dict[str, t.An
     :raises ExportError: when the notebook, a cell or the target is not usable.
     """
     notebook = Path(notebook)
-    # A link to a directory stays a link: the export goes where it points.
-    out = Path(out_dir).resolve()
+    try:
+        # A link to a directory stays a link: the export goes where it points.
+        out = Path(out_dir).resolve()
+    except (OSError, RuntimeError) as error:
+        raise ExportError(f"{out_dir}: {error}") from None
     try:
         sources = read_notebook(notebook)
     except SourceError as error:
@@ -56,20 +63,46 @@ def export_notebook(notebook: str | Path, out_dir: str | Path) -> dict[str, t.An
             f"{notebook}: nothing to export; it has no %%techservice cell and no "
             "@biz flow"
         )
-    _check_target(out)
+    with _exclusive(out):
+        _check_target(out)
+        _remove_leftovers(out)
+        try:
+            staging = Path(
+                tempfile.mkdtemp(prefix=_staging_prefix(out), dir=out.parent)
+            )
+        except OSError as error:
+            raise ExportError(f"cannot write into {out.parent}: {error}") from None
+        try:
+            manifest = _write(sources, staging)
+            staging.chmod(0o777 & ~_umask())
+            _move_into_place(staging, out)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return manifest
+
+
+@contextlib.contextmanager
+def _exclusive(out: Path) -> t.Iterator[None]:
+    """Hold the lock of exports into ``out``, or refuse: one at a time."""
+    path = out.parent / f".{out.name}.cws-lock"
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        _remove_leftovers(out)
-        staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(out), dir=out.parent))
+        lock = open(path, "w")  # noqa: SIM115
     except OSError as error:
-        raise ExportError(f"cannot write into {out.parent}: {error.strerror}") from None
-    try:
-        manifest = _write(sources, staging)
-        staging.chmod(0o777 & ~_umask())
-        _move_into_place(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return manifest
+        raise ExportError(f"cannot write into {out.parent}: {error}") from None
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ExportError(
+                f"another export into {out} is running; let it finish first"
+            ) from None
+        try:
+            yield
+        finally:
+            # Removed while still held; an export that opened it just before
+            # then holds a lock nobody else can see: a narrow race, left as is.
+            path.unlink(missing_ok=True)
 
 
 def _write(sources: NotebookSources, root: Path) -> dict[str, t.Any]:
@@ -105,7 +138,10 @@ def _write(sources: NotebookSources, root: Path) -> dict[str, t.Any]:
         )
     dags = []
     for flow in sources.flows:
-        data = dag_file(flow, sources.path).encode("utf-8")
+        try:
+            data = dag_file(flow, sources.path).encode("utf-8")
+        except DagFileError as error:
+            raise ExportError(f"{where(sources.path, flow.cell)}: {error}") from None
         dag_path = Path("dags") / f"{flow.dag_id}.py"
         _write_file(root / dag_path, data)
         dags.append(
@@ -171,7 +207,8 @@ def _staging_prefix(out: Path) -> str:
 
 def _remove_leftovers(out: Path) -> None:
     """Remove the staging folders of exports to ``out`` that were killed."""
-    for leftover in out.parent.glob(_staging_prefix(out) + "*"):
+    # Only ever called under the lock, so no running export owns these.
+    for leftover in out.parent.glob(glob.escape(_staging_prefix(out)) + "*"):
         shutil.rmtree(leftover, ignore_errors=True)
 
 

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import ast
+import collections
+import json
+import re
 from pathlib import Path
 
 from ..sources import Flow
 from ..sources import is_biz_decorator
+
+#: The line breaks Python's own line numbers count; str.splitlines knows more.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class DagFileError(ValueError):
+    """A flow cell whose DAG file would not be valid Python."""
 
 
 def dag_file(flow: Flow, notebook: Path) -> str:
@@ -14,25 +24,44 @@ def dag_file(flow: Flow, notebook: Path) -> str:
 
     The file keeps the flow cell's code but for what would run or define more than
     this flow at import time: other ``@biz`` functions and bare expressions (a cell
-    often ends with one to show a value) are left out. What remains does almost
-    nothing when Airflow parses it: imports, definitions and the DAG itself.
+    often ends with one to show a value) are left out, when they stand on lines of
+    their own. What remains does almost nothing when Airflow parses it: imports,
+    definitions and the DAG itself.
+
+    :raises DagFileError: if the text would not compile.
     """
     tree = ast.parse(flow.source)
-    lines = flow.source.splitlines()
-    dropped: set[int] = set()
-    for node in tree.body:
-        if _dropped(node, flow):
-            start = min([node.lineno, *(d.lineno for d in _decorators(node))])
-            dropped.update(range(start - 1, node.end_lineno or node.lineno))
+    lines = _LINE_BREAK.split(flow.source)
+    spans = [(node, _span(node)) for node in tree.body]
+    owners = collections.Counter(number for _, span in spans for number in span)
+    dropped = {
+        number
+        for node, span in spans
+        if _dropped(node, flow) and all(owners[number] == 1 for number in span)
+        for number in span
+    }
     kept = [line for number, line in enumerate(lines) if number not in dropped]
+    # The notebook's name is quoted as JSON: whatever it holds stays in the comment.
     header = (
-        f'"""Airflow DAG {flow.dag_id!r}, a CoWorks flow.\n'
-        "\n"
-        f"Written by cws export from {notebook.name}, cell {flow.cell + 1}; edit the\n"
-        "notebook, not this file, and export again.\n"
-        '"""\n'
+        f"# Airflow DAG {json.dumps(flow.dag_id)}, a CoWorks flow, written by cws\n"
+        f"# export from {json.dumps(notebook.name)}, cell {flow.cell + 1}. Edit the\n"
+        "# notebook, not this file, and export again.\n"
     )
-    return header + "\n" + "\n".join(_trim_blank_runs(kept)).strip() + "\n"
+    text = header + "\n" + "\n".join(_trim_blank_runs(kept)).strip() + "\n"
+    try:
+        compile(text, f"{flow.dag_id}.py", "exec")
+    except SyntaxError as error:
+        raise DagFileError(
+            f"the DAG file of flow {flow.dag_id!r} would not compile ({error.msg}, "
+            f"line {error.lineno}); simplify the flow cell"
+        ) from None
+    return text
+
+
+def _span(node: ast.stmt) -> range:
+    """The 0-based numbers of the lines a statement takes, decorators included."""
+    start = min([node.lineno, *(d.lineno for d in _decorators(node))])
+    return range(start - 1, node.end_lineno or node.lineno)
 
 
 def _decorators(node: ast.stmt) -> list[ast.expr]:

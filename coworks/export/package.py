@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import importlib.metadata as metadata
 import io
+import json
 import sys
 import typing as t
 import zipfile
@@ -119,10 +120,20 @@ def distributions_for(
         if module in sys.stdlib_module_names or module == "coworks":
             continue
         if module in owners:
-            wanted.extend(owners[module])
+            if module in required or not _excluded(owners[module]):
+                wanted.extend(owners[module])
         elif module in required:
             raise PackageError(_missing(module, notebook_dir))
     return _closure(wanted)
+
+
+def _excluded(names: t.Iterable[str]) -> bool:
+    """Whether a distribution stays out of every zip."""
+    return any(
+        canonicalize_name(name) in NOT_PACKAGED
+        or canonicalize_name(name) in PROVIDED_BY_LAMBDA
+        for name in names
+    )
 
 
 def _missing(module: str, notebook_dir: Path | None) -> str:
@@ -197,13 +208,33 @@ def distribution_files(dist: metadata.Distribution) -> dict[str, Path]:
             f"{dist.metadata['Name']} lists no files (installed without a RECORD); "
             "reinstall it with pip"
         )
+    if _editable(dist):
+        raise PackageError(
+            f"{dist.metadata['Name']} is installed in editable mode, so its code is "
+            "not among the installed files; install it normally (pip install PATH) "
+            "before exporting"
+        )
     files: dict[str, Path] = {}
     for entry in dist.files:
         name = entry.as_posix()
         if name.startswith("..") or "__pycache__" in name or name.endswith(".pyc"):
             continue
-        files[name] = Path(str(dist.locate_file(entry)))
+        path = Path(str(dist.locate_file(entry)))
+        if not path.is_file():
+            raise PackageError(
+                f"{dist.metadata['Name']} lists {name}, which is missing; reinstall it"
+            )
+        files[name] = path
     return files
+
+
+def _editable(dist: metadata.Distribution) -> bool:
+    """Whether pip installed ``dist`` in editable (development) mode."""
+    try:
+        origin = json.loads(dist.read_text("direct_url.json") or "{}")
+    except ValueError:
+        return False
+    return bool(origin.get("dir_info", {}).get("editable"))
 
 
 def runtime_files() -> dict[str, Path]:
