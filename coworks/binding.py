@@ -144,7 +144,9 @@ class EntrySignature:
                 self._check_extra(key)
                 kwargs[key] = value
             else:
-                kwargs[key] = check_json(value, param.annotation, key)
+                kwargs[key] = check_json(
+                    value, param.annotation, key, nullable=param.default is None
+                )
         return kwargs
 
     def _check_extra(self, key: str) -> None:
@@ -162,6 +164,8 @@ class EntryError(TypeError):
 #: Types a path segment or a query value converts to.
 _TEXT_TYPES = (str, int, float, bool, t.Any, inspect.Parameter.empty)
 
+#: Python refuses to read longer integers from text (sys.get_int_max_str_digits).
+_MAX_DIGITS = 4300
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
@@ -207,7 +211,7 @@ def convert_text(text: str, annotation: t.Any, name: str) -> t.Any:
         if text.lower() in _FALSE:
             return False
         raise BindingError(name, f"expected a boolean (true or false), got {text!r}")
-    if target is int and _INTEGER.fullmatch(text):
+    if target is int and _INTEGER.fullmatch(text) and len(text) <= _MAX_DIGITS:
         return int(text)
     if target is float and _NUMBER.fullmatch(text) and math.isfinite(float(text)):
         return float(text)
@@ -216,11 +220,25 @@ def convert_text(text: str, annotation: t.Any, name: str) -> t.Any:
     return text
 
 
-def check_json(value: t.Any, annotation: t.Any, name: str) -> t.Any:
-    """Check a JSON body value against ``annotation``; a list's items too."""
+def check_json(
+    value: t.Any, annotation: t.Any, name: str, nullable: bool = False
+) -> t.Any:
+    """Check a JSON body value against ``annotation``; a list's items too.
+
+    :param nullable: whether null is accepted whatever the annotation (the
+        parameter's default is None).
+    """
     target = _unwrap_optional(annotation)
-    if value is None and target is not annotation:
+    if value is None and (nullable or target is not annotation):
         return None
+    if t.get_origin(target) in (t.Union, types.UnionType):
+        for member in t.get_args(target):
+            try:
+                return check_json(value, member, name)
+            except BindingError:
+                continue
+        expected = " or ".join(_type_name(m) for m in t.get_args(target))
+        raise BindingError(name, f"expected {expected}, got {_kind(value)}")
     item = _list_item_type(target)
     if item is not None:
         if not isinstance(value, list):
@@ -236,7 +254,7 @@ def check_json(value: t.Any, annotation: t.Any, name: str) -> t.Any:
     raise BindingError(name, f"expected {_type_name(origin)}, got {_kind(value)}")
 
 
-def _type_name(kind: type) -> str:
+def _type_name(kind: t.Any) -> str:
     return {
         int: "an integer",
         float: "a number",
@@ -244,7 +262,8 @@ def _type_name(kind: type) -> str:
         str: "a string",
         list: "a list",
         dict: "an object",
-    }.get(kind, kind.__name__)
+        type(None): "null",
+    }.get(kind, getattr(kind, "__name__", str(kind)))
 
 
 def _kind(value: t.Any) -> str:

@@ -7,6 +7,7 @@ AUT, FRA, ITA, LIE, DEU; their populations and areas are summed by hand below.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -14,8 +15,12 @@ import subprocess
 import sys
 
 import pytest
+from flask import Response
+from flask import redirect
 from helpers import NOTEBOOK
 
+from coworks import TechMicroService
+from coworks import entry
 from coworks import local
 from coworks.sources import load_services
 
@@ -173,3 +178,90 @@ def test_two_calls_to_one_entry_get_distinct_task_ids():
         TechServiceOperator(service="countries", path="/country/{{ params.b }}")
 
     assert twice.task_ids == ["countries_get_country", "countries_get_country__1"]
+
+
+class Echo(TechMicroService):
+    @entry
+    def get_args(self, **query):
+        return query
+
+    @entry
+    def get_moved(self):
+        return redirect("/elsewhere")
+
+    @entry
+    def get_problem(self):
+        body = json.dumps({"title": "odd"})
+        return Response(body, mimetype="application/problem+json")
+
+    @entry
+    def get_fake(self):
+        return Response("{not json", mimetype="application/json")
+
+
+@pytest.fixture(scope="module")
+def echo_conn(airflow_db):
+    server = local.start({"echo": Echo()}, port=0)
+    os.environ["AIRFLOW_CONN_COWORKS_ECHO"] = f"http://127.0.0.1:{server.port}/echo"
+    yield "coworks_echo"
+    server.shutdown()
+    del os.environ["AIRFLOW_CONN_COWORKS_ECHO"]
+
+
+def run_operator(**kwargs):
+    from coworks import TechServiceOperator
+
+    return TechServiceOperator(service="echo", **kwargs).execute({})
+
+
+def test_a_query_in_the_path_joins_the_query_argument(echo_conn):
+    assert run_operator(path="/args?a=1", query={"b": "2"}) == {"a": "1", "b": "2"}
+
+
+@pytest.mark.parametrize("path", ["/args/../../dags/", "/./args", "/args#frag"])
+def test_a_path_that_could_leave_the_service_is_refused(echo_conn, path):
+    from coworks.flows import TechServiceError
+
+    with pytest.raises(TechServiceError, match="quote the values"):
+        run_operator(path=path)
+
+
+def test_a_redirect_fails_the_task(echo_conn):
+    from coworks.flows import TechServiceError
+
+    with pytest.raises(TechServiceError, match="answered 302"):
+        run_operator(path="/moved")
+
+
+def test_a_json_flavoured_answer_is_parsed(echo_conn):
+    assert run_operator(path="/problem") == {"title": "odd"}
+
+
+def test_an_answer_labelled_json_that_is_not_fails_clearly(echo_conn):
+    from coworks.flows import TechServiceError
+
+    with pytest.raises(TechServiceError, match="that is not JSON"):
+        run_operator(path="/fake")
+
+
+def test_an_ipv6_host_is_bracketed(airflow_db, monkeypatch):
+    from coworks.flows import TechServiceHook
+
+    monkeypatch.setenv("AIRFLOW_CONN_COWORKS_SIX", "http://[::1]:8765/svc")
+    assert TechServiceHook("coworks_six").base_url() == "http://[::1]:8765/svc"
+
+
+def test_a_flow_parameter_without_default_is_refused():
+    from coworks import biz
+
+    with pytest.raises(TypeError, match="'code' needs a default value"):
+
+        @biz
+        def flow(code: str):
+            pass
+
+
+def test_a_long_path_still_gives_a_valid_task_id():
+    from coworks.flows.operator import default_task_id
+
+    assert len(default_task_id("svc", "GET", "/" + "x" * 400)) <= 240

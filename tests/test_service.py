@@ -315,3 +315,34 @@ def test_static_and_class_method_entries_are_refused():
 
     with pytest.raises(TypeError, match="plain method, not a staticmethod"):
         Bad()
+
+
+class Unions(TechMicroService):
+    @entry
+    def post_u(self, a: int | str = 0, b: list[int | str] | None = None, c: int = None):
+        return {"a": a, "b": b, "c": c}
+
+    @entry
+    def get_big(self, n: int):
+        return {"digits": len(str(n))}
+
+
+def test_union_annotations_accept_any_member_and_name_them_all():
+    client = Unions().test_client()
+    assert client.post("/u", json={"a": 1, "b": [1, "x"]}).json["b"] == [1, "x"]
+    assert client.post("/u", json={"a": "x"}).json["a"] == "x"
+    refused = client.post("/u", json={"a": [1]})
+    assert refused.status_code == 422
+    assert refused.json["message"] == "expected an integer or a string, got a list"
+
+
+def test_a_none_default_accepts_null():
+    assert Unions().test_client().post("/u", json={"c": None}).json["c"] is None
+
+
+def test_an_integer_too_long_to_read_is_422_not_500():
+    client = Unions().test_client()
+    assert client.get("/big/" + "9" * 4300).json == {"digits": 4300}
+    response = client.get("/big/" + "9" * 4301)
+    assert response.status_code == 422
+    assert response.json["parameter"] == "n"

@@ -6,6 +6,7 @@ flow is defined.
 
 from __future__ import annotations
 
+import inspect
 import typing as t
 
 from airflow.sdk import dag
@@ -42,6 +43,12 @@ def biz(func: t.Callable[..., t.Any] | None = None, /, **dag_options: t.Any) -> 
     """
 
     def build(function: t.Callable[..., t.Any]) -> t.Any:
+        for param in inspect.signature(function).parameters.values():
+            if param.default is param.empty:
+                raise TypeError(
+                    f"flow {function.__name__!r}: parameter {param.name!r} needs a "
+                    "default value; it becomes a DAG param that a run may override"
+                )
         options = {**_DEFAULTS, "dag_id": function.__name__, **dag_options}
         return dag(**options)(function)()
 

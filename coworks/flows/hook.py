@@ -48,6 +48,8 @@ class TechServiceHook(BaseHook):
                 "base URL, for example AIRFLOW_CONN_"
                 f"{self.conn_id.upper()}='http://127.0.0.1:8000/servicename'"
             )
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"  # an IPv6 address
         scheme = conn.conn_type if conn.conn_type in ("http", "https") else "http"
         port = f":{conn.port}" if conn.port else ""
         prefix = f"/{conn.schema.strip('/')}" if conn.schema else ""
@@ -62,23 +64,36 @@ class TechServiceHook(BaseHook):
         json: t.Any = None,
         headers: t.Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """Send one request to the service; return its response, whatever its status."""
+        """Send one request to the service; return its response, whatever its status.
+
+        :param path: the entry's path below the base URL; a ``?query`` part is
+            added to ``query``. A ``..`` or ``.`` segment, or a ``#``, is refused:
+            a value placed in the path must not lead to another service.
+        """
         conn = self.get_connection(self.conn_id)
         all_headers = dict(headers or {})
         if conn.password:
             all_headers.setdefault("Authorization", f"Bearer {conn.password}")
+        path, _, query_string = path.partition("?")
+        segments = path.split("/")
+        if "#" in path or ".." in segments or "." in segments:
+            raise TechServiceError(
+                f"path {path!r} holds '#', '.' or '..'; quote the values placed in "
+                "it, for example {{ params.code | urlencode }}"
+            )
+        params = httpx.QueryParams(query_string).merge(query or {})
         url = self.base_url(conn) + "/" + path.lstrip("/")
         self.log.info("%s %s", method.upper(), url)
         try:
             return httpx.request(
                 method.upper(),
                 url,
-                params=query,
+                params=params,
                 json=json,
                 headers=all_headers,
                 timeout=self.timeout,
             )
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
             raise TechServiceError(
                 f"cannot reach {url} (connection {self.conn_id!r}): {error}"
             ) from error

@@ -70,20 +70,30 @@ class TechServiceOperator(BaseOperator):
             json=self.json,
             headers=self.headers,
         )
-        if response.status_code >= 400:
+        # Redirects are not followed: an entry answers, it does not send elsewhere.
+        if response.status_code >= 300:
             raise TechServiceError(
                 f"{self.service} answered {response.status_code} to {self.method} "
                 f"{self.path}: {response.text[:500]}"
             )
         if response.status_code == 204 or not response.content:
             return None
-        if response.headers.get("content-type", "").startswith("application/json"):
-            return response.json()
+        mimetype = response.headers.get("content-type", "").split(";")[0].strip()
+        if mimetype == "application/json" or mimetype.endswith("+json"):
+            try:
+                return response.json()
+            except ValueError:
+                raise TechServiceError(
+                    f"{self.service} answered {mimetype} that is not JSON: "
+                    f"{response.text[:200]}"
+                ) from None
         return response.text
 
 
 def default_task_id(service: str, method: str, path: str) -> str:
     """A task id naming the call: service, verb and the literal path segments."""
+    path = path.partition("?")[0]
     literal = [part for part in path.split("/") if part and "{" not in part]
     words = [service, method.lower(), *literal]
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(words))
+    # Airflow keys are under 250 characters; room is left for a __N suffix.
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(words))[:240]
