@@ -73,11 +73,22 @@ class EntrySignature:
         name = func.__name__
         if inspect.iscoroutinefunction(func):
             raise EntryError(f"entry {name!r} is async; entries are plain methods")
-        hints = t.get_type_hints(func)
+        try:
+            hints = t.get_type_hints(func)
+        except Exception as error:
+            raise EntryError(
+                f"entry {name!r}: its annotations do not resolve ({error})"
+            ) from None
         path: list[Parameter] = []
         options: list[Parameter] = []
         takes_extra = False
-        first, *params = inspect.signature(func).parameters.values()
+        params = list(inspect.signature(func).parameters.values())
+        if not params or params[0].kind not in (
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        ):
+            raise EntryError(f"entry {name!r} must take self as its first parameter")
+        first, *params = params
         for param in params:
             if param.kind is param.VAR_KEYWORD:
                 takes_extra = True

@@ -46,12 +46,13 @@ def _services(notebook: Path) -> dict[str, t.Any]:
     "--output",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("build"),
-    show_default=True,
-    help="Directory to write the zips, DAG files and manifest.json into.",
+    default=None,
+    help="Directory to write into [default: build/NOTEBOOK_NAME]. An earlier "
+    "export there is replaced whole; any other file there stops the export.",
 )
-def export(notebook: Path, out_dir: Path) -> None:
+def export(notebook: Path, out_dir: Path | None) -> None:
     """Write one Lambda zip per service and one DAG file per flow of NOTEBOOK."""
+    out_dir = out_dir or Path("build") / notebook.stem
     try:
         manifest = export_notebook(notebook, out_dir)
     except ExportError as error:

@@ -155,6 +155,7 @@ def rest_event(
     multi_query = {
         key: list(value) if isinstance(value, (list, tuple)) else [value]
         for key, value in (query or {}).items()
+        if value != []  # a key with no value is no key in a query string
     }
     all_headers = Headers(headers or {})
     if body and "Content-Length" not in all_headers:

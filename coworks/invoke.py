@@ -69,11 +69,18 @@ class Result:
         except ValueError:
             phrase = ""
         lines = [f"{self.status} {phrase}".rstrip()]
-        if self.body:
+        mimetype = self.headers.get("Content-Type", "").split(";")[0].strip()
+        if not self.body:
+            pass
+        elif mimetype == "application/json" or mimetype.endswith("+json"):
             try:
                 lines.append(jsonlib.dumps(self.json(), indent=2, ensure_ascii=False))
-            except ValueError:
+            except (ValueError, RecursionError):
                 lines.append(self.text)
+        elif mimetype.startswith("text/"):
+            lines.append(self.text)
+        else:
+            lines.append(f"<{len(self.body)} bytes of {mimetype or 'unknown type'}>")
         return "\n".join(lines)
 
 

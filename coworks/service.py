@@ -12,11 +12,13 @@ import uuid
 from flask import Flask
 from flask import jsonify
 from flask import request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
 from . import events
 from .binding import BindingError
+from .binding import EntryError
 from .binding import EntrySignature
 from .binding import to_response
 from .routing import Route
@@ -47,6 +49,14 @@ def entry(func: F) -> F:
     return func
 
 
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing NaN and infinities, which JSON has no words for."""
+
+    def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
+        kwargs.setdefault("allow_nan", False)
+        return super().dumps(obj, **kwargs)
+
+
 class TechMicroService(Flask):
     """A microservice whose ``@entry`` methods are its HTTP entries.
 
@@ -59,6 +69,8 @@ class TechMicroService(Flask):
         Lambda function, the export folder and the Airflow connection, so it is
         made of letters, digits, ``-`` and ``_``.
     """
+
+    json_provider_class = StrictJSONProvider
 
     def __init__(self, name: str | None = None, **flask_options: t.Any) -> None:
         # Set before Flask reads it: the name is the logger's and the CLI's too.
@@ -76,11 +88,14 @@ class TechMicroService(Flask):
 
     @property
     def routes(self) -> list[Route]:
-        """The service's entries as routes, sorted by path then verb."""
-        return sorted(
-            (sig.route for sig in self.entries.values()),
-            key=lambda route: (route.rule, route.method),
-        )
+        """Every route served, entries and Flask-style ones, by path then verb."""
+        found = {
+            Route(method, rule.rule, rule.endpoint)
+            for rule in self.url_map.iter_rules()
+            for method in rule.methods or ()
+            if method not in ("HEAD", "OPTIONS")
+        }
+        return sorted(found, key=lambda route: (route.rule, route.method))
 
     def __call__(self, event: t.Any, context: t.Any = None) -> t.Any:
         """Answer a Lambda event, or a WSGI call when given an environ."""
@@ -105,11 +120,16 @@ class TechMicroService(Flask):
             return _error_response(400, "Bad Request", "malformed event")
         try:
             status, headers, body = _run_wsgi(self.wsgi_app, environ)
-        except Exception:
+        except (Exception, SystemExit):
             # Flask answers the entries' own errors; this is a failure around them
-            # (a middleware, a teardown), still answered rather than raised.
-            logger.exception("%s: the app failed outside its error handlers", self.name)
-            return _error_response(500, "Internal Server Error", "see the log")
+            # (a middleware, a streamed body, an exit), answered rather than raised.
+            request_id = _lambda_request_id(context)
+            logger.exception("%s: request %s failed", self.name, request_id)
+            body = json.dumps(
+                {"error": "Internal Server Error", "request_id": request_id}
+            ).encode("utf-8")
+            headers = Headers({"Content-Type": "application/json"})
+            return kind.response(500, headers, body)
         logger.debug(
             "%s %s %s -> %s",
             self.name,
@@ -165,7 +185,7 @@ def _entry_methods(cls: type) -> list[tuple[str, t.Callable[..., t.Any]]]:
         for name, member in vars(klass).items():
             if isinstance(member, (staticmethod, classmethod)):
                 if getattr(member.__func__, _ENTRY_MARK, False):
-                    raise TypeError(
+                    raise EntryError(
                         f"entry {name!r} must be a plain method, not a "
                         f"{type(member).__name__}"
                     )
@@ -235,5 +255,9 @@ def _internal_error(error: Exception) -> Response:
 
 def _request_id() -> str:
     """The Lambda request id when there is one, else a new one."""
-    context = request.environ.get("coworks.context")
-    return getattr(context, "aws_request_id", None) or str(uuid.uuid4())
+    return _lambda_request_id(request.environ.get("coworks.context"))
+
+
+def _lambda_request_id(context: t.Any) -> str:
+    request_id = getattr(context, "aws_request_id", None)
+    return request_id if isinstance(request_id, str) else str(uuid.uuid4())

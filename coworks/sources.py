@@ -84,7 +84,7 @@ def read_notebook(path: str | Path) -> NotebookSources:
     path = Path(path)
     try:
         notebook = nbformat.read(path, as_version=4)
-        nbformat.validate(notebook)
+        _check_cells(notebook)
     except FileNotFoundError:
         raise SourceError(f"{path}: no such notebook") from None
     except Exception as error:  # nbformat raises several kinds for a bad file
@@ -106,6 +106,19 @@ def read_notebook(path: str | Path) -> NotebookSources:
             flows.extend(_flows_of(cell.source, path, index))
     _check_unique_dag_ids(flows, path)
     return NotebookSources(path, tuple(services), tuple(flows))
+
+
+def _check_cells(notebook: t.Any) -> None:
+    """What this module reads of each cell is there: a type and a text source.
+
+    The full schema is not enforced, since Jupyter itself accepts notebooks that
+    stray from it (cell ids in an older minor version, for one).
+    """
+    for number, cell in enumerate(notebook.cells, start=1):
+        if not isinstance(cell.get("cell_type"), str):
+            raise ValueError(f"cell {number} has no cell_type")
+        if not isinstance(cell.get("source"), str):
+            raise ValueError(f"cell {number} has no source text")
 
 
 NO_ARGUMENTS = (
@@ -130,9 +143,10 @@ def split_service_cell(source: str) -> tuple[str, str] | None:
 
 def class_names(source: str) -> list[str]:
     """Names of the classes a cell defines at its top level."""
-    return [
+    names = [
         node.name for node in ast.parse(source).body if isinstance(node, ast.ClassDef)
     ]
+    return list(dict.fromkeys(names))  # a class defined twice is the last one
 
 
 def service_class(namespace: t.Mapping[str, t.Any], names: t.Iterable[str]) -> type:
@@ -167,18 +181,19 @@ def service_class(namespace: t.Mapping[str, t.Any], names: t.Iterable[str]) -> t
     return leaves[0]
 
 
-def load_service(cell: ServiceCell, path: Path) -> TechMicroService:
+def load_service(cell: ServiceCell, path: Path, keep: bool = False) -> TechMicroService:
     """Run a service cell's code as a fresh module and build its service.
 
-    The module lives in ``sys.modules`` only while it runs, so that dataclasses and
-    type hints defined in the cell resolve.
+    The module is in ``sys.modules`` while it runs, so that dataclasses and type
+    hints defined in the cell resolve, and stays there when ``keep`` is true, for a
+    service that will serve requests (pickling and late type hints need it).
 
     :raises SourceError: when the cell fails to run or to build its service.
     """
     name = f"_cws_cell_{cell.index}"
     module = types.ModuleType(name)
     module.__file__ = f"{path}#cell{cell.number}"
-    code = compile(_pad(cell.source), module.__file__, "exec")
+    code = compile(_pad(cell.source), module.__file__, "exec", dont_inherit=True)
     sys.modules[name] = module
     try:
         exec(code, module.__dict__)
@@ -197,7 +212,8 @@ def load_service(cell: ServiceCell, path: Path) -> TechMicroService:
             f"{where(path, cell.index)}: {type(error).__name__}: {error}"
         ) from error
     finally:
-        sys.modules.pop(name, None)
+        if not keep:
+            sys.modules.pop(name, None)
 
 
 def load_services(path: str | Path) -> dict[str, TechMicroService]:
@@ -209,7 +225,7 @@ def load_services(path: str | Path) -> dict[str, TechMicroService]:
     sources = read_notebook(path)
     built: dict[str, TechMicroService] = {}
     for cell in sources.services:
-        service = load_service(cell, sources.path)
+        service = load_service(cell, sources.path, keep=True)
         if service.name in built:
             raise SourceError(
                 f"{where(sources.path, cell.index)}: another cell already defines "
@@ -227,6 +243,10 @@ def _pad(body: str) -> str:
 def _parse(source: str, path: Path, index: int, first_line: int = 1) -> ast.Module:
     try:
         return ast.parse(source)
+    except UnicodeEncodeError:
+        raise SourceError(
+            f"{where(path, index)}: the cell is not valid Unicode"
+        ) from None
     except SyntaxError as error:
         line = (error.lineno or 1) + first_line - 1
         raise SourceError(
@@ -246,7 +266,7 @@ def is_biz_decorator(decorator: ast.expr) -> bool:
 def _flows_of(source: str, path: Path, index: int) -> list[Flow]:
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, UnicodeEncodeError):
         if _BIZ_LINE.search(source):
             _parse(source, path, index)  # raises, naming the cell and line
         return []  # a cell with IPython syntax and no flow stays in the notebook

@@ -143,3 +143,10 @@ def test_the_local_server_gives_services_the_clients_scheme():
             assert json.load(answer)["url"].startswith("http://127.0.0.1:")
     finally:
         server.shutdown()
+
+
+def test_export_defaults_to_a_folder_named_after_the_notebook(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["export", str(NOTEBOOK)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "build" / "01_countries" / "manifest.json").is_file()

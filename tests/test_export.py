@@ -422,3 +422,34 @@ def test_an_odd_notebook_name_stays_inside_the_dag_files_comment(tmp_path):
     notebook = write_notebook(tmp_path / 'q"""\\N.ipynb', flow)
     export_notebook(notebook, tmp_path / "out")
     compile((tmp_path / "out" / "dags" / "flow.py").read_text(), "flow.py", "exec")
+
+
+def test_a_flow_importing_a_module_beside_the_notebook_is_refused(tmp_path):
+    (tmp_path / "settings_of_mine.py").write_text("CODE = 'FRA'\n")
+    flow = (
+        "from coworks import biz\nfrom settings_of_mine import CODE\n\n"
+        "@biz\ndef flow():\n    pass\n"
+    )
+    notebook = write_notebook(tmp_path / "nb.ipynb", flow)
+    with pytest.raises(ExportError, match="which Airflow will not have"):
+        export_notebook(notebook, tmp_path / "out")
+
+
+def test_a_notebook_with_cell_ids_in_an_older_minor_version_is_read(tmp_path):
+    notebook = write_notebook(tmp_path / "nb.ipynb", SERVICE)
+    data = json.loads(notebook.read_text())
+    data["nbformat_minor"] = 4
+    for number, cell in enumerate(data["cells"]):
+        cell["id"] = f"cell-{number}"
+    notebook.write_text(json.dumps(data))
+    assert export_notebook(notebook, tmp_path / "out")["services"][0]["name"] == "ping"
+
+
+def test_export_runs_cells_with_the_annotations_semantics_of_the_lambda(tmp_path):
+    from coworks.sources import load_service
+    from coworks.sources import read_notebook
+
+    cell = SERVICE.replace("def get(self):", "def get(self, n: int = 1):")
+    sources = read_notebook(write_notebook(tmp_path / "nb.ipynb", cell))
+    service = load_service(sources.services[0], sources.path)
+    assert type(service).get.__annotations__["n"] is int

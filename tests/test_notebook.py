@@ -144,3 +144,53 @@ def test_cws_call_decodes_the_path_as_a_url_does(shell):
 def test_cws_without_command_shows_usage(shell):
     with pytest.raises(UsageError, match="%cws call SERVICE"):
         shell.run_line_magic("cws", "")
+
+
+def test_an_empty_query_list_sends_no_key(shell):
+    shell.run_cell_magic("techservice", "", HELLO)
+    result = coworks.notebook.call(
+        "hello", "GET", "/greeting/x", query={"punctuation": []}
+    )
+    assert result.json() == {"text": "hello x!"}
+
+
+def test_a_binary_answer_is_described_by_size_and_type():
+    from werkzeug.datastructures import Headers
+
+    from coworks.invoke import Result
+
+    result = Result(200, Headers({"Content-Type": "image/png"}), b"\x89PNG\x00")
+    assert result.describe() == "200 OK\n<5 bytes of image/png>"
+
+
+@pytest.mark.parametrize(
+    ("method", "message"),
+    [
+        (
+            "    @staticmethod\n    @entry\n    def get_x(code):\n        pass\n",
+            "plain",
+        ),
+        ("    @entry\n    def get_x():\n        pass\n", "must take self"),
+        (
+            '    @entry\n    def get_x(self, a: "Missing" = 1):\n        pass\n',
+            "resolve",
+        ),
+    ],
+)
+def test_definition_mistakes_are_usage_errors(shell, method, message):
+    with pytest.raises(UsageError, match=message):
+        shell.run_cell_magic("techservice", "", HELLO + "\n" + method)
+
+
+def test_a_class_defined_twice_in_a_cell_is_the_last_definition(shell, capsys):
+    shell.run_cell_magic("techservice", "", HELLO + HELLO.replace("hello {", "hey {"))
+    assert coworks.notebook.call("hello", "GET", "/greeting/x").json() == {
+        "text": "hey x!"
+    }
+
+
+def test_cells_run_with_the_annotations_semantics_the_lambda_will_have(shell):
+    # CoWorks' own modules postpone annotations; a cell must not inherit that.
+    shell.run_cell_magic("techservice", "", HELLO)
+    hints = shell.user_ns["Hello"].get_greeting.__annotations__
+    assert hints["who"] is str

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
+from flask import Response
 
 from coworks import TechMicroService
 from coworks import entry
@@ -346,3 +348,52 @@ def test_an_integer_too_long_to_read_is_422_not_500():
     response = client.get("/big/" + "9" * 4301)
     assert response.status_code == 422
     assert response.json["parameter"] == "n"
+
+
+class Risky(TechMicroService):
+    @entry
+    def get_nan(self):
+        return {"x": float("nan")}
+
+    @entry
+    def get_exit(self):
+        raise SystemExit(3)
+
+    @entry
+    def get_stream(self):
+        def chunks():
+            yield "one"
+            raise RuntimeError("mid-stream")
+
+        return Response(chunks(), mimetype="text/plain")
+
+
+def test_nan_is_not_sent_as_json():
+    response = Risky().test_client().get("/nan")
+    assert response.status_code == 500
+    assert "request_id" in response.json
+
+
+@pytest.mark.parametrize("path", ["/exit", "/stream"])
+def test_the_lambda_handler_answers_exits_and_broken_streams(path, caplog):
+    from coworks.events import rest_event
+
+    class Context:
+        aws_request_id = "req-42"
+
+    response = Risky()(rest_event("GET", path), Context())
+    assert response["statusCode"] == 500
+    assert json.loads(response["body"])["request_id"] == "req-42"
+    assert "req-42" in caplog.text
+
+
+def test_flask_style_routes_are_listed_with_the_entries():
+    shop = Shop()
+
+    @shop.route("/health")
+    def health():
+        return {"ok": True}
+
+    routes = {(r.method, r.rule, r.endpoint) for r in shop.routes}
+    assert ("GET", "/health", "health") in routes
+    assert ("GET", "/order/<order_id>", "get_order") in routes

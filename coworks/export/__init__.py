@@ -33,8 +33,10 @@ from .dagfile import DagFileError
 from .dagfile import dag_file
 from .package import HANDLER
 from .package import PackageError
+from .package import beside
 from .package import build_zip
 from .package import distributions_for
+from .package import imported_modules
 
 MANIFEST = "manifest.json"
 
@@ -138,6 +140,14 @@ def _write(sources: NotebookSources, root: Path) -> dict[str, t.Any]:
         )
     dags = []
     for flow in sources.flows:
+        required, _ = imported_modules(flow.source)
+        local = sorted(m for m in required if beside(m, sources.path.parent))
+        if local:
+            raise ExportError(
+                f"{where(sources.path, flow.cell)}: the flow imports {local[0]!r}, a "
+                "module beside the notebook, which Airflow will not have; put that "
+                "code in the cell, or install it where Airflow runs as a package"
+            )
         try:
             data = dag_file(flow, sources.path).encode("utf-8")
         except DagFileError as error:

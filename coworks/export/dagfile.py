@@ -49,7 +49,7 @@ def dag_file(flow: Flow, notebook: Path) -> str:
     )
     text = header + "\n" + "\n".join(_trim_blank_runs(kept)).strip() + "\n"
     try:
-        compile(text, f"{flow.dag_id}.py", "exec")
+        compile(text, f"{flow.dag_id}.py", "exec", dont_inherit=True)
     except SyntaxError as error:
         raise DagFileError(
             f"the DAG file of flow {flow.dag_id!r} would not compile ({error.msg}, "

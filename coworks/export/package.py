@@ -136,10 +136,15 @@ def _excluded(names: t.Iterable[str]) -> bool:
     )
 
 
-def _missing(module: str, notebook_dir: Path | None) -> str:
-    if notebook_dir is not None and (
+def beside(module: str, notebook_dir: Path | None) -> bool:
+    """Whether ``module`` is a file or folder next to the notebook."""
+    return notebook_dir is not None and (
         (notebook_dir / f"{module}.py").exists() or (notebook_dir / module).is_dir()
-    ):
+    )
+
+
+def _missing(module: str, notebook_dir: Path | None) -> str:
+    if beside(module, notebook_dir):
         return (
             f"the service imports {module!r}, a module beside the notebook; export "
             "packages installed distributions only: put that code in the cell, or "

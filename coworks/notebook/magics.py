@@ -65,7 +65,7 @@ class CoWorksMagics(Magics):
         """
         source = "\n" + cell
         filename = self.shell.compile.cache(source)
-        code = compile(source, filename, "exec")
+        code = compile(source, filename, "exec", dont_inherit=True)
         exec(code, self.shell.user_global_ns, self.shell.user_ns)
 
     @line_magic
