@@ -78,8 +78,8 @@ class TechServiceHook(BaseHook):
         segments = path.split("/")
         if "#" in path or ".." in segments or "." in segments:
             raise TechServiceError(
-                f"path {path!r} holds '#', '.' or '..'; quote the values placed in "
-                "it, for example {{ params.code | urlencode }}"
+                f"path {path!r} holds a '#', '.' or '..'; a value placed in the path "
+                "must not lead it out of the service's entries"
             )
         params = httpx.QueryParams(query_string).merge(query or {})
         url = self.base_url(conn) + "/" + path.lstrip("/")
