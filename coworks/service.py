@@ -114,10 +114,10 @@ class TechMicroService(Flask):
             environ = kind.environ(event, context)
         except events.EventError as error:
             logger.error("%s: cannot read the event: %s", self.name, error)
-            return _error_response(400, "Bad Request", str(error))
+            return _json_answer(400, error="Bad Request", message=str(error))
         except Exception:
             logger.exception("%s: cannot read the event", self.name)
-            return _error_response(400, "Bad Request", "malformed event")
+            return _json_answer(400, error="Bad Request", message="malformed event")
         try:
             status, headers, body = _run_wsgi(self.wsgi_app, environ)
         except (Exception, SystemExit):
@@ -125,11 +125,9 @@ class TechMicroService(Flask):
             # (a middleware, a streamed body, an exit), answered rather than raised.
             request_id = _lambda_request_id(context)
             logger.exception("%s: request %s failed", self.name, request_id)
-            body = json.dumps(
-                {"error": "Internal Server Error", "request_id": request_id}
-            ).encode("utf-8")
-            headers = Headers({"Content-Type": "application/json"})
-            return kind.response(500, headers, body)
+            return _json_answer(
+                500, kind, error="Internal Server Error", request_id=request_id
+            )
         logger.debug(
             "%s %s %s -> %s",
             self.name,
@@ -219,11 +217,14 @@ def _run_wsgi(
     return int(status.split(" ", 1)[0]), Headers(headers), b"".join(chunks)
 
 
-def _error_response(status: int, error: str, message: str) -> dict[str, t.Any]:
-    """A JSON error in the REST response format, for an event the app never saw."""
-    body = json.dumps({"error": error, "message": message}).encode("utf-8")
+def _json_answer(
+    status: int, kind: events.EventKind | None = None, **body: str
+) -> dict[str, t.Any]:
+    """A JSON error the app did not produce, in the event's response format (REST
+    when the event's kind is unknown)."""
     headers = Headers({"Content-Type": "application/json"})
-    return events.RestEvent().response(status, headers, body)
+    data = json.dumps(body).encode("utf-8")
+    return (kind or events.RestEvent()).response(status, headers, data)
 
 
 def _http_error(error: HTTPException) -> Response:
