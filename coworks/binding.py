@@ -40,6 +40,10 @@ class BindingError(ValueError):
         self.message = message
 
 
+class EntryError(TypeError):
+    """An entry whose signature cannot be bound from a request."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Parameter:
     """One parameter of an entry, with the type its value is converted to."""
@@ -166,10 +170,6 @@ class EntrySignature:
             raise BindingError(key, f"unknown parameter (expected: {expected})")
         if key in self.reserved:
             raise BindingError(key, "is set by the path; it cannot be given again")
-
-
-class EntryError(TypeError):
-    """An entry whose signature cannot be bound from a request."""
 
 
 #: Types a path segment or a query value converts to.
