@@ -17,8 +17,10 @@ reader counts them.
 from __future__ import annotations
 
 import ast
+import builtins
 import dataclasses
 import re
+import symtable
 import sys
 import types
 import typing as t
@@ -193,7 +195,12 @@ def load_service(cell: ServiceCell, path: Path, keep: bool = False) -> TechMicro
     name = f"_cws_cell_{cell.index}"
     module = types.ModuleType(name)
     module.__file__ = f"{path}#cell{cell.number}"
-    code = compile(_pad(cell.source), module.__file__, "exec", dont_inherit=True)
+    try:
+        code = compile(_pad(cell.source), module.__file__, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        raise SourceError(
+            f"{where(path, cell.index)}, line {error.lineno}: {error.msg}"
+        ) from None
     sys.modules[name] = module
     try:
         exec(code, module.__dict__)
@@ -214,6 +221,33 @@ def load_service(cell: ServiceCell, path: Path, keep: bool = False) -> TechMicro
     finally:
         if not keep:
             sys.modules.pop(name, None)
+
+
+def undefined_names(source: str) -> set[str]:
+    """Global names the code uses but neither defines nor imports, builtins aside.
+
+    Nothing is reported for code with a ``from ... import *``, whose names are
+    unknowable without running it.
+    """
+    top = symtable.symtable(source, "cell", "exec")
+    if any(s.get_name() == "*" for s in top.get_symbols()):
+        return set()
+    defined = {
+        s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()
+    }
+    return _free_globals(top) - defined - set(dir(builtins))
+
+
+def _free_globals(table: symtable.SymbolTable) -> set[str]:
+    names = {
+        symbol.get_name()
+        for symbol in table.get_symbols()
+        if symbol.is_referenced()
+        and (table.get_type() == "module" or symbol.is_global())
+    }
+    for child in table.get_children():
+        names |= _free_globals(child)
+    return names
 
 
 def load_services(path: str | Path) -> dict[str, TechMicroService]:
@@ -270,11 +304,28 @@ def _flows_of(source: str, path: Path, index: int) -> list[Flow]:
         if _BIZ_LINE.search(source):
             _parse(source, path, index)  # raises, naming the cell and line
         return []  # a cell with IPython syntax and no flow stays in the notebook
-    return [
-        Flow(_dag_id(node, path, index), node.name, index, source)
+    flows = [
+        node
         for node in tree.body
         if isinstance(node, ast.FunctionDef)
         and any(is_biz_decorator(d) for d in node.decorator_list)
+    ]
+    for node in flows:
+        args = node.args
+        plain = args.posonlyargs + args.args
+        without = plain[: len(plain) - len(args.defaults)] + [
+            arg
+            for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+            if default is None
+        ]
+        if without:
+            raise SourceError(
+                f"{where(path, index)}: flow {node.name!r}: parameter "
+                f"{without[0].arg!r} needs a default value; it becomes a DAG param "
+                "that a run may override"
+            )
+    return [
+        Flow(_dag_id(node, path, index), node.name, index, source) for node in flows
     ]
 
 
@@ -311,7 +362,8 @@ def _check_unique_dag_ids(flows: list[Flow], path: Path) -> None:
                 else f"cells {first + 1} and {flow.cell + 1} both define"
             )
             raise SourceError(
-                f"{path}: {cells} the flow {flow.dag_id!r}; give one of them "
-                "another dag_id"
+                f"{path}: {cells} the flow {flow.dag_id!r}"
+                + (" twice" if first == flow.cell else "")
+                + "; give one of them another dag_id"
             )
         seen[flow.dag_id] = flow

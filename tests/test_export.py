@@ -453,3 +453,69 @@ def test_export_runs_cells_with_the_annotations_semantics_of_the_lambda(tmp_path
     sources = read_notebook(write_notebook(tmp_path / "nb.ipynb", cell))
     service = load_service(sources.services[0], sources.path)
     assert type(service).get.__annotations__["n"] is int
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        # A service using a name from another cell: fine live, a NameError on Lambda.
+        (
+            [
+                "PRICES = {'tea': 3}",
+                SERVICE.replace('return {"pong": True}', "return PRICES"),
+            ],
+            "the service uses PRICES, which its cell neither defines nor imports",
+        ),
+        # A flow relying on another cell's imports or constants.
+        (
+            ["from coworks import biz", "@biz\ndef flow():\n    pass\n"],
+            "flow 'flow' uses biz, which its cell neither defines nor imports",
+        ),
+        (
+            [
+                "DEFAULT = 'FRA'",
+                "from coworks import biz\n@biz\ndef flow(code=DEFAULT):\n    pass\n",
+            ],
+            "uses DEFAULT",
+        ),
+        (
+            ["from coworks import biz\n@biz\ndef flow(code: str):\n    pass\n"],
+            "parameter 'code' needs a default value",
+        ),
+        (
+            [SERVICE + "\nreturn Ping\n"],
+            "cell 1, line 9: 'return' outside function",
+        ),
+    ],
+)
+def test_cells_that_do_not_stand_alone_are_refused(tmp_path, cells, message):
+    notebook = write_notebook(tmp_path / "nb.ipynb", *cells)
+    with pytest.raises(ExportError, match=message):
+        export_notebook(notebook, tmp_path / "out")
+
+
+def test_statements_using_a_flow_stay_in_the_notebook(tmp_path):
+    cell = (
+        "from coworks import biz\n\n@biz\ndef first():\n    pass\n\n"
+        "@biz\ndef second():\n    pass\n\n"
+        "ids = {d.dag_id: d.task_ids for d in (first, second)}\n"
+        "run = first.test()\n"
+    )
+    out = tmp_path / "out"
+    export_notebook(write_notebook(tmp_path / "nb.ipynb", cell), out)
+    text = (out / "dags" / "first.py").read_text()
+    assert "ids =" not in text
+    assert ".test()" not in text
+    assert "def second" not in text
+
+
+def test_a_folder_named_like_an_installed_package_is_not_a_local_module(tmp_path):
+    (tmp_path / "airflow" / "logs").mkdir(parents=True)
+    flow = (
+        "from airflow.sdk import dag\nfrom coworks import biz\n\n"
+        "@biz\ndef f():\n    pass\n"
+    )
+    manifest = export_notebook(
+        write_notebook(tmp_path / "nb.ipynb", flow), tmp_path / "o"
+    )
+    assert [d["dag_id"] for d in manifest["dags"]] == ["f"]

@@ -28,6 +28,7 @@ from ..sources import NotebookSources
 from ..sources import SourceError
 from ..sources import load_service
 from ..sources import read_notebook
+from ..sources import undefined_names
 from ..sources import where
 from .dagfile import DagFileError
 from .dagfile import dag_file
@@ -37,6 +38,7 @@ from .package import beside
 from .package import build_zip
 from .package import distributions_for
 from .package import imported_modules
+from .package import is_installed
 
 MANIFEST = "manifest.json"
 
@@ -114,6 +116,13 @@ def _write(sources: NotebookSources, root: Path) -> dict[str, t.Any]:
         try:
             # Checked before the cell runs: a missing package is named as such.
             needed = distributions_for(cell.source, sources.path.parent)
+            missing = sorted(undefined_names(cell.source))
+            if missing:
+                raise ExportError(
+                    f"{place}: the service uses {', '.join(missing)}, which its cell "
+                    "neither defines nor imports; a %%techservice cell must stand "
+                    "alone, as it becomes the Lambda's service.py"
+                )
             service = load_service(cell, sources.path)
             data = build_zip(cell.source, service.name, type(service).__name__, needed)
         except PackageError as error:
@@ -141,7 +150,11 @@ def _write(sources: NotebookSources, root: Path) -> dict[str, t.Any]:
     dags = []
     for flow in sources.flows:
         required, _ = imported_modules(flow.source)
-        local = sorted(m for m in required if beside(m, sources.path.parent))
+        local = sorted(
+            m
+            for m in required
+            if not is_installed(m) and beside(m, sources.path.parent)
+        )
         if local:
             raise ExportError(
                 f"{where(sources.path, flow.cell)}: the flow imports {local[0]!r}, a "

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..sources import Flow
 from ..sources import is_biz_decorator
+from ..sources import undefined_names
 
 #: The line breaks Python's own line numbers count; str.splitlines knows more.
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -32,12 +33,18 @@ def dag_file(flow: Flow, notebook: Path) -> str:
     """
     tree = ast.parse(flow.source)
     lines = _LINE_BREAK.split(flow.source)
+    flows = {
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        and any(is_biz_decorator(d) for d in node.decorator_list)
+    }
     spans = [(node, _span(node)) for node in tree.body]
     owners = collections.Counter(number for _, span in spans for number in span)
     dropped = {
         number
         for node, span in spans
-        if _dropped(node, flow) and all(owners[number] == 1 for number in span)
+        if _dropped(node, flow, flows) and all(owners[number] == 1 for number in span)
         for number in span
     }
     kept = [line for number, line in enumerate(lines) if number not in dropped]
@@ -55,6 +62,13 @@ def dag_file(flow: Flow, notebook: Path) -> str:
             f"the DAG file of flow {flow.dag_id!r} would not compile ({error.msg}, "
             f"line {error.lineno}); simplify the flow cell"
         ) from None
+    missing = sorted(undefined_names(text))
+    if missing:
+        raise DagFileError(
+            f"flow {flow.dag_id!r} uses {', '.join(missing)}, which its cell neither "
+            "defines nor imports; a flow cell must stand alone, as it becomes the "
+            "DAG file"
+        )
     return text
 
 
@@ -68,12 +82,19 @@ def _decorators(node: ast.stmt) -> list[ast.expr]:
     return getattr(node, "decorator_list", [])
 
 
-def _dropped(node: ast.stmt, flow: Flow) -> bool:
+def _dropped(node: ast.stmt, flow: Flow, flows: set[str]) -> bool:
+    """Whether a top-level statement stays in the notebook.
+
+    Display expressions do, other flows do, and so does any statement using a flow
+    (``run = neighbourhood.test()``): that is the notebook trying the flow out.
+    """
     if isinstance(node, ast.Expr):
         return not isinstance(node.value, ast.Constant)  # docstrings stay
-    if isinstance(node, ast.FunctionDef) and node.name != flow.function:
-        return any(is_biz_decorator(d) for d in node.decorator_list)
-    return False
+    if isinstance(node, ast.FunctionDef) and node.name in flows:
+        return node.name != flow.function
+    return any(
+        isinstance(inner, ast.Name) and inner.id in flows for inner in ast.walk(node)
+    )
 
 
 def _trim_blank_runs(lines: list[str]) -> list[str]:

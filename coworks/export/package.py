@@ -136,6 +136,15 @@ def _excluded(names: t.Iterable[str]) -> bool:
     )
 
 
+def is_installed(module: str) -> bool:
+    """Whether a top-level module comes with Python or an installed distribution."""
+    return (
+        module in sys.stdlib_module_names
+        or module == "coworks"
+        or module in metadata.packages_distributions()
+    )
+
+
 def beside(module: str, notebook_dir: Path | None) -> bool:
     """Whether ``module`` is a file or folder next to the notebook."""
     return notebook_dir is not None and (
