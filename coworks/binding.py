@@ -144,7 +144,7 @@ class EntrySignature:
         if not data:
             return {}
         try:
-            body = json.loads(data)
+            body = json.loads(data, parse_constant=_no_constant)
         except ValueError:
             raise BindingError("body", "not valid JSON") from None
         except RecursionError:
@@ -256,13 +256,28 @@ def check_json(
             raise BindingError(name, f"expected a list, got {_kind(value)}")
         return [check_json(v, item, f"{name}[{i}]") for i, v in enumerate(value)]
     origin = t.get_origin(target) or target
+    if t.is_typeddict(origin):
+        origin = dict  # its keys are the entry's to read
     if origin in (t.Any, inspect.Parameter.empty) or not isinstance(origin, type):
         return value
-    if origin is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+    if (
+        origin is float
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+    ):
+        if not math.isfinite(value if isinstance(value, float) else 0.0):
+            raise BindingError(name, "expected a finite number")
+        try:
+            return float(value)
+        except OverflowError:
+            raise BindingError(name, "expected a number a float can hold") from None
     if isinstance(value, origin) and not (origin is int and isinstance(value, bool)):
         return value
     raise BindingError(name, f"expected {_type_name(origin)}, got {_kind(value)}")
+
+
+def _no_constant(word: str) -> t.NoReturn:
+    raise ValueError(f"{word} is not JSON")
 
 
 def _type_name(kind: t.Any) -> str:

@@ -33,6 +33,19 @@ _TEXT_TYPES = (
 )
 
 
+#: Headers about the client's connection, not the request. The body of an event is
+#: whole, so a Transfer-Encoding must not make the app read it as chunks.
+_HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+}
+
+
 class EventError(ValueError):
     """An event this module cannot read; the message says what is wrong with it."""
 
@@ -314,7 +327,7 @@ def _wsgi_environ(
     for key, value in headers.items():
         # In WSGI, X_User and X-User are one name: a header spelt with "_" is dropped
         # so that a client cannot shadow one set by a proxy.
-        if "_" not in key:
+        if "_" not in key and key.lower() not in _HOP_BY_HOP:
             grouped.setdefault(key.lower(), []).append(value)
     for key, values in grouped.items():
         name = key.upper().replace("-", "_")

@@ -84,6 +84,13 @@ class Result:
         return "\n".join(lines)
 
 
+def _query_text(value: t.Any) -> str:
+    """A query value as a client would write it: true, 3, 2.5, text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def invoke(
     service: TechMicroService,
     method: str,
@@ -106,9 +113,8 @@ def invoke(
     for key, value in parse_qsl(query_string, keep_blank_values=True):
         merged.setdefault(key, []).append(value)
     for key, value in (query or {}).items():
-        merged.setdefault(key, []).extend(
-            value if isinstance(value, (list, tuple)) else [value]
-        )
+        values = value if isinstance(value, (list, tuple)) else [value]
+        merged.setdefault(key, []).extend(_query_text(v) for v in values)
     all_headers = dict(headers or {})
     if json is not None:
         body = jsonlib.dumps(json).encode("utf-8")

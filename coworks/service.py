@@ -86,6 +86,10 @@ class TechMicroService(Flask):
         self.register_error_handler(BindingError, _binding_error)
         self.register_error_handler(Exception, _internal_error)
 
+    def log_exception(self, exc_info: t.Any) -> None:
+        """Leave the logging of failures to the 500 handler, which adds the
+        request id; Flask would log the same failure once more without it."""
+
     @property
     def routes(self) -> list[Route]:
         """Every route served, entries and Flask-style ones, by path then verb."""
@@ -120,9 +124,9 @@ class TechMicroService(Flask):
             return _json_answer(400, error="Bad Request", message="malformed event")
         try:
             status, headers, body = _run_wsgi(self.wsgi_app, environ)
-        except (Exception, SystemExit):
+        except BaseException:  # a Lambda handler answers, always
             # Flask answers the entries' own errors; this is a failure around them
-            # (a middleware, a streamed body, an exit), answered rather than raised.
+            # (a middleware, a streamed body, an exit, a cancellation).
             request_id = _lambda_request_id(context)
             logger.exception("%s: request %s failed", self.name, request_id)
             return _json_answer(
@@ -141,7 +145,10 @@ class TechMicroService(Flask):
         signature = EntrySignature.of(func)
         route = signature.route
         for other, known in self.entries.items():
-            if (known.route.method, known.route.rule) == (route.method, route.rule):
+            if (known.route.method, _shape(known.route.rule)) == (
+                route.method,
+                _shape(route.rule),
+            ):
                 raise RoutingError(
                     f"entries {other!r} and {attr!r} both serve {route.method} "
                     f"{route.rule}; rename one of them"
@@ -160,6 +167,11 @@ class TechMicroService(Flask):
 
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def _shape(rule: str) -> str:
+    """A rule with its parameters unnamed: /x/<a> and /x/<b> serve the same URLs."""
+    return re.sub(r"<[^>]*>", "<>", rule)
 
 
 def _class_name(cls: type) -> str:

@@ -275,3 +275,15 @@ def test_malformed_fields_get_a_400_naming_the_field(change, message):
 def test_an_event_with_keys_of_mixed_types_gets_a_400():
     response = make_echo()({1: "a", "b": 2}, None)
     assert response["statusCode"] == 400
+
+
+def test_a_chunked_transfer_header_does_not_empty_the_body():
+    event = rest_event(
+        "POST",
+        "/x",
+        headers={"Transfer-Encoding": "chunked", "Content-Type": "application/json"},
+        body=b'{"x": 5}',
+    )
+    seen = echo_of(event)
+    assert seen["body"] == '{"x": 5}'
+    assert "Transfer-Encoding" not in seen["headers"]

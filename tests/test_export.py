@@ -519,3 +519,20 @@ def test_a_folder_named_like_an_installed_package_is_not_a_local_module(tmp_path
         write_notebook(tmp_path / "nb.ipynb", flow), tmp_path / "o"
     )
     assert [d["dag_id"] for d in manifest["dags"]] == ["f"]
+
+
+def test_requirements_through_extras_are_packaged():
+    from coworks.export.package import _closure
+
+    def names(requirement):
+        return {d.metadata["Name"].lower() for d in _closure([requirement])}
+
+    # bleach needs tinycss2 for its css extra only (its own metadata says so).
+    assert "tinycss2" in names("bleach[css]")
+    assert "tinycss2" not in names("bleach")
+
+
+def test_a_package_requiring_coworks_does_not_package_coworks_twice():
+    from coworks.export.package import _closure
+
+    assert _closure(["coworks"]) == []

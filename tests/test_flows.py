@@ -17,6 +17,7 @@ import sys
 import pytest
 from flask import Response
 from flask import redirect
+from flask import request
 from helpers import NOTEBOOK
 
 from coworks import TechMicroService
@@ -186,6 +187,10 @@ class Echo(TechMicroService):
         return query
 
     @entry
+    def get_auth(self):
+        return {"authorization": request.headers.get("Authorization")}
+
+    @entry
     def get_moved(self):
         return redirect("/elsewhere")
 
@@ -265,3 +270,25 @@ def test_a_long_path_still_gives_a_valid_task_id():
     from coworks.flows.operator import default_task_id
 
     assert len(default_task_id("svc", "GET", "/" + "x" * 400)) <= 240
+
+
+def test_a_query_in_the_path_and_the_query_argument_add_up(echo_conn):
+    assert run_operator(path="/args?tag=a", query={"tag": "b"}) == {"tag": ["a", "b"]}
+
+
+@pytest.mark.parametrize("path", ["/args/%2e%2e/x", "/args/.%2E", "/args?a=b#c"])
+def test_encoded_dot_segments_and_late_fragments_are_refused(echo_conn, path):
+    from coworks.flows import TechServiceError
+
+    with pytest.raises(TechServiceError, match="must not lead it out"):
+        run_operator(path=path)
+
+
+def test_the_connection_password_is_the_token_unless_the_task_sends_one(
+    echo_conn, monkeypatch
+):
+    url = os.environ["AIRFLOW_CONN_COWORKS_ECHO"].replace("http://", "http://:s3@")
+    monkeypatch.setenv("AIRFLOW_CONN_COWORKS_ECHO", url)
+    assert run_operator(path="/auth") == {"authorization": "Bearer s3"}
+    own = run_operator(path="/auth", headers={"authorization": "Bearer mine"})
+    assert own == {"authorization": "Bearer mine"}

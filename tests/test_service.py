@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import typing as t
 
 import pytest
 from flask import Response
@@ -397,3 +398,61 @@ def test_flask_style_routes_are_listed_with_the_entries():
     routes = {(r.method, r.rule, r.endpoint) for r in shop.routes}
     assert ("GET", "/health", "health") in routes
     assert ("GET", "/order/<order_id>", "get_order") in routes
+
+
+def test_a_cancellation_inside_an_entry_is_answered_not_raised():
+    import asyncio
+
+    from coworks.events import rest_event
+
+    class Cancelled(TechMicroService):
+        @entry
+        def get(self):
+            raise asyncio.CancelledError()
+
+    assert Cancelled()(rest_event("GET", "/"), None)["statusCode"] == 500
+
+
+def test_routes_differing_only_by_parameter_names_are_refused():
+    class Same(TechMicroService):
+        @entry
+        def get_x(self, a):
+            return a
+
+        @entry
+        def get_x_(self, b):
+            return b
+
+    with pytest.raises(RoutingError, match="both serve GET /x/<b>"):
+        Same()
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['{"f": NaN}', '{"f": Infinity}', '{"f": 1e400}', '{"f": 1' + "0" * 400 + "}"],
+)
+def test_body_numbers_a_float_cannot_hold_are_422(body):
+    class Floats(TechMicroService):
+        @entry
+        def post_f(self, f: float = 0.0):
+            return {"f": f}
+
+    response = (
+        Floats().test_client().post("/f", data=body, content_type="application/json")
+    )
+    assert response.status_code == 422
+
+
+class Point(t.TypedDict):
+    x: int
+
+
+def test_a_typed_dict_body_value_is_checked_as_an_object():
+    class Points(TechMicroService):
+        @entry
+        def post_p(self, p: Point | None = None):
+            return {"p": p}
+
+    client = Points().test_client()
+    assert client.post("/p", json={"p": {"x": 1}}).json == {"p": {"x": 1}}
+    assert client.post("/p", json={"p": [1]}).status_code == 422

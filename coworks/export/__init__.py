@@ -87,26 +87,46 @@ def export_notebook(notebook: str | Path, out_dir: str | Path) -> dict[str, t.An
 
 @contextlib.contextmanager
 def _exclusive(out: Path) -> t.Iterator[None]:
-    """Hold the lock of exports into ``out``, or refuse: one at a time."""
+    """Hold the lock of exports into ``out``, or refuse: one at a time.
+
+    The lock file is removed when the export ends. A lock taken on a file that
+    was removed meanwhile is no lock, so its taker checks that the file it
+    locked is still the one at the path, and tries again if not.
+    """
     path = out.parent / f".{out.name}.cws-lock"
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        lock = open(path, "w")  # noqa: SIM115
     except OSError as error:
         raise ExportError(f"cannot write into {out.parent}: {error}") from None
-    with lock:
+    for _ in range(10):
+        try:
+            lock = open(path, "a")  # noqa: SIM115 (closed below)
+        except OSError as error:
+            raise ExportError(f"cannot write into {out.parent}: {error}") from None
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            lock.close()
             raise ExportError(
                 f"another export into {out} is running; let it finish first"
             ) from None
-        try:
-            yield
-        finally:
-            # Removed while still held; an export that opened it just before
-            # then holds a lock nobody else can see: a narrow race, left as is.
-            path.unlink(missing_ok=True)
+        if _same_file(lock, path):
+            break
+        lock.close()
+    else:
+        raise ExportError(f"cannot take the lock {path}; try again")
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        lock.close()
+
+
+def _same_file(handle: t.IO[str], path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(handle.fileno()), os.stat(path))
+    except FileNotFoundError:
+        return False
 
 
 def _write(sources: NotebookSources, root: Path) -> dict[str, t.Any]:

@@ -188,12 +188,15 @@ def _check_coworks_imports(source: str) -> None:
 
 
 def _closure(names: t.Iterable[str]) -> list[metadata.Distribution]:
+    """The distributions named and all they require, extras followed."""
     found: dict[str, metadata.Distribution] = {}
+    extras_done: dict[str, set[str]] = {}
     pending = [Requirement(name) for name in names]
     while pending:
         requirement = pending.pop()
         key = canonicalize_name(requirement.name)
-        if key in found or key in PROVIDED_BY_LAMBDA:
+        # CoWorks' runtime is copied from its own modules; Lambda has boto3.
+        if key == "coworks" or key in PROVIDED_BY_LAMBDA:
             continue
         if key in NOT_PACKAGED:
             raise PackageError(
@@ -201,16 +204,23 @@ def _closure(names: t.Iterable[str]) -> list[metadata.Distribution]:
                 f"zip ({NOT_PACKAGED[key]}); move that import out of the "
                 "%%techservice cell"
             )
-        try:
-            dist = metadata.distribution(requirement.name)
-        except metadata.PackageNotFoundError:
-            raise PackageError(
-                f"{requirement.name} is required but not installed; install it"
-            ) from None
-        found[key] = dist
-        for text in dist.requires or []:
+        extras = {""} | set(requirement.extras)
+        if key in found and extras <= extras_done[key]:
+            continue
+        if key not in found:
+            try:
+                found[key] = metadata.distribution(requirement.name)
+            except metadata.PackageNotFoundError:
+                raise PackageError(
+                    f"{requirement.name} is required but not installed; install it"
+                ) from None
+            extras_done[key] = set()
+        new = extras - extras_done[key]
+        extras_done[key] |= new
+        for text in found[key].requires or []:
             dependency = Requirement(text)
-            if dependency.marker is None or dependency.marker.evaluate({"extra": ""}):
+            marker = dependency.marker
+            if marker is None or any(marker.evaluate({"extra": e}) for e in new):
                 pending.append(dependency)
     return [found[key] for key in sorted(found)]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing as t
+from urllib.parse import unquote
 
 import httpx
 from airflow.sdk import BaseHook
@@ -10,6 +11,9 @@ from airflow.sdk.exceptions import AirflowException
 
 if t.TYPE_CHECKING:
     from airflow.sdk import Connection
+
+
+_LEAD_OUT = "a value placed in the path must not lead it out of the service's entries"
 
 
 class TechServiceError(AirflowException):
@@ -72,16 +76,17 @@ class TechServiceHook(BaseHook):
         """
         conn = self.get_connection(self.conn_id)
         all_headers = dict(headers or {})
-        if conn.password:
-            all_headers.setdefault("Authorization", f"Bearer {conn.password}")
+        if conn.password and not any(k.lower() == "authorization" for k in all_headers):
+            all_headers["Authorization"] = f"Bearer {conn.password}"
+        if "#" in path:
+            raise TechServiceError(f"path {path!r} holds a '#'; {_LEAD_OUT}")
         path, _, query_string = path.partition("?")
-        segments = path.split("/")
-        if "#" in path or ".." in segments or "." in segments:
-            raise TechServiceError(
-                f"path {path!r} holds a '#', '.' or '..'; a value placed in the path "
-                "must not lead it out of the service's entries"
-            )
-        params = httpx.QueryParams(query_string).merge(query or {})
+        if {".", ".."} & {unquote(segment) for segment in path.split("/")}:
+            raise TechServiceError(f"path {path!r} holds '.' or '..'; {_LEAD_OUT}")
+        params = httpx.QueryParams(query_string)
+        for key, value in (query or {}).items():
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                params = params.add(key, item)
         url = self.base_url(conn) + "/" + path.lstrip("/")
         self.log.info("%s %s", method.upper(), url)
         try:
