@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import json
+import socket
 import threading
 import typing as t
 
@@ -67,7 +68,11 @@ class LocalGateway:
         status, headers, data = events.from_response(
             service(event, LocalContext(service.name))
         )
-        return Response(data, status, headers)(environ, start_response)
+        typed = "Content-Type" in headers
+        response = Response(data, status, headers)
+        if not typed:
+            del response.headers["Content-Type"]  # Werkzeug's default, not the app's
+        return response(environ, start_response)
 
 
 def _json_error(status: int, error: str, message: str) -> Response:
@@ -85,10 +90,14 @@ def make(
     """
     if not 0 <= port <= 65535:
         raise OSError(errno.EINVAL, f"port {port} is not between 0 and 65535")
+    # Werkzeug prints and exits on a port it cannot bind; a library must not, so
+    # the port is tried first.
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((HOST, port))
     try:
         return make_server(HOST, port, LocalGateway(services), threaded=True)
     except SystemExit:
-        # Werkzeug reports a port it cannot bind and exits; a library must not.
         raise OSError(errno.EADDRINUSE, f"cannot bind {HOST}:{port}") from None
 
 

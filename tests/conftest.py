@@ -4,6 +4,7 @@ environment for a throwaway SQLite Airflow is set here, before any test imports 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -21,6 +22,10 @@ from helpers import NOTEBOOK  # noqa: E402  (after the environment is set)
 @pytest.fixture(scope="session")
 def airflow_home() -> Path:
     return _AIRFLOW_HOME
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(_AIRFLOW_HOME, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -150,3 +150,25 @@ def test_export_defaults_to_a_folder_named_after_the_notebook(tmp_path, monkeypa
     result = CliRunner().invoke(main, ["export", str(NOTEBOOK)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "build" / "01_countries" / "manifest.json").is_file()
+
+
+def test_the_local_server_adds_no_content_type_to_a_204():
+    from coworks import TechMicroService
+    from coworks import entry
+    from coworks import local
+
+    class Quiet(TechMicroService):
+        @entry
+        def delete(self):
+            return None
+
+    server = local.start({"quiet": Quiet()}, port=0)
+    try:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{server.port}/quiet/", method="DELETE"
+        )
+        with urllib.request.urlopen(request) as answer:
+            assert answer.status == 204
+            assert answer.headers.get("Content-Type") is None
+    finally:
+        server.shutdown()

@@ -292,3 +292,30 @@ def test_the_connection_password_is_the_token_unless_the_task_sends_one(
     assert run_operator(path="/auth") == {"authorization": "Bearer s3"}
     own = run_operator(path="/auth", headers={"authorization": "Bearer mine"})
     assert own == {"authorization": "Bearer mine"}
+
+
+def test_a_number_param_reaches_a_json_body_as_a_number():
+    from coworks import TechServiceOperator
+    from coworks import biz
+
+    @biz
+    def priced(rate: float = 0.1):
+        TechServiceOperator(
+            service="stats", method="POST", path="/x", json={"r": "{{ params.rate }}"}
+        )
+
+    assert priced.render_template_as_native_obj is True
+
+
+def test_a_service_name_with_dash_gets_an_underscore_connection():
+    from coworks import TechServiceOperator
+
+    assert TechServiceOperator(service="inv-store").conn_id == "coworks_inv_store"
+
+
+def test_a_missing_connection_says_how_to_define_it(airflow_db):
+    from coworks.flows import TechServiceError
+    from coworks.flows import TechServiceHook
+
+    with pytest.raises(TechServiceError, match="set AIRFLOW_CONN_COWORKS_NOWHERE"):
+        TechServiceHook("coworks_nowhere").base_url()

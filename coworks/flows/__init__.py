@@ -18,7 +18,13 @@ from .operator import TechServiceOperator
 __all__ = ["TechServiceError", "TechServiceHook", "TechServiceOperator", "biz"]
 
 #: What a flow is unless its ``@biz(...)`` says otherwise: run on demand, tagged.
-_DEFAULTS: dict[str, t.Any] = {"schedule": None, "catchup": False, "tags": ["coworks"]}
+_DEFAULTS: dict[str, t.Any] = {
+    "schedule": None,
+    "catchup": False,
+    "tags": ["coworks"],
+    # "{{ params.rate }}" in a JSON body stays a number, as the entry expects.
+    "render_template_as_native_obj": True,
+}
 
 
 def biz(func: t.Callable[..., t.Any] | None = None, /, **dag_options: t.Any) -> t.Any:
@@ -39,7 +45,8 @@ def biz(func: t.Callable[..., t.Any] | None = None, /, **dag_options: t.Any) -> 
             )
 
     :param dag_options: options of Airflow's DAG; ``dag_id`` defaults to the
-        function's name and ``schedule`` to None (run on demand).
+        function's name, ``schedule`` to None (run on demand), and templates
+        render to native values (a number param stays a number in a JSON body).
     """
 
     def build(function: t.Callable[..., t.Any]) -> t.Any:

@@ -8,6 +8,7 @@ from urllib.parse import unquote
 import httpx
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowNotFoundException
 
 if t.TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -40,9 +41,19 @@ class TechServiceHook(BaseHook):
         self.conn_id = conn_id
         self.timeout = timeout
 
+    def connection(self) -> Connection:
+        """The service's connection; a missing one says how to define it."""
+        try:
+            return self.get_connection(self.conn_id)
+        except AirflowNotFoundException:
+            raise TechServiceError(
+                f"connection {self.conn_id!r} is not defined; define it in Airflow or "
+                f"set AIRFLOW_CONN_{self.conn_id.upper()} to the service's base URL"
+            ) from None
+
     def base_url(self, conn: Connection | None = None) -> str:
         """The service's base URL, without a trailing slash."""
-        conn = conn or self.get_connection(self.conn_id)
+        conn = conn or self.connection()
         host = conn.host or ""
         if "://" in host:
             return host.rstrip("/")
@@ -74,7 +85,7 @@ class TechServiceHook(BaseHook):
             added to ``query``. A ``..`` or ``.`` segment, or a ``#``, is refused:
             a value placed in the path must not lead to another service.
         """
-        conn = self.get_connection(self.conn_id)
+        conn = self.connection()
         all_headers = dict(headers or {})
         if conn.password and not any(k.lower() == "authorization" for k in all_headers):
             all_headers["Authorization"] = f"Bearer {conn.password}"

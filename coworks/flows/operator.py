@@ -19,7 +19,7 @@ class TechServiceOperator(BaseOperator):
     """Call an entry of a tech service; the task's XCom result is the JSON answer.
 
     :param service: the service's name; its connection is ``coworks_<service>``
-        unless ``conn_id`` says otherwise.
+        (with ``_`` for ``-``) unless ``conn_id`` says otherwise.
     :param method: the HTTP verb.
     :param path: the entry's path, templated: ``"/country/{{ params.code }}"``.
     :param query: query parameters (GET, DELETE), templated.
@@ -58,14 +58,15 @@ class TechServiceOperator(BaseOperator):
         self.query = query
         self.json = json
         self.headers = headers
-        self.conn_id = conn_id or f"coworks_{service}"
+        # An environment variable name cannot hold '-': AIRFLOW_CONN_COWORKS_MY_SVC.
+        self.conn_id = conn_id or f"coworks_{service.replace('-', '_')}"
         self.timeout = timeout
 
     def execute(self, context: Context) -> t.Any:
         hook = TechServiceHook(self.conn_id, timeout=self.timeout)
         response = hook.call(
             self.method,
-            self.path,
+            str(self.path),  # a path of one template renders natively, maybe as int
             query=self.query,
             json=self.json,
             headers=self.headers,

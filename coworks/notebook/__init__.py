@@ -64,6 +64,8 @@ def routes_text(service: TechMicroService) -> str:
     width = max((len(r.method) for r in service.routes), default=0)
     count = len(service.routes)
     lines = [f"{service.name}: {count} {'entry' if count == 1 else 'entries'}"]
+    if not count:
+        lines[0] += " (mark its methods with @entry)"
     lines += [
         f"  {r.method:<{width}}  {r.rule}  ({r.endpoint})" for r in service.routes
     ]
