@@ -72,6 +72,7 @@ def demo(airflow_home: Path) -> None:
     export = BUILD / "export"
     run_quietly(str(bin_dir / "cws"), "export", str(NOTEBOOK), "-o", str(export))
     manifest = json.loads((export / "manifest.json").read_text())
+    print(f"    into {export.relative_to(ROOT)}:")
     for service in manifest["services"]:
         routes = ", ".join(f"{r['method']} {r['path']}" for r in service["routes"])
         print(f"    {service['zip']}: {service['size']:,} bytes; {routes}")
