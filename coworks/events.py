@@ -284,12 +284,18 @@ def _body(event: t.Mapping[str, t.Any]) -> bytes:
     encoded = event.get("isBase64Encoded")
     if encoded not in (None, True, False):
         raise EventError("the event's 'isBase64Encoded' must be true, false or null")
+    if not isinstance(body, str):
+        raise EventError("the event's 'body' must be a string")
+    try:
+        data = body.encode("utf-8")  # once: a body may be large
+    except UnicodeEncodeError:
+        raise EventError("the event's 'body' is not valid Unicode") from None
     if encoded:
         try:
-            return base64.b64decode(_text(body, "'body'"), validate=True)
+            return base64.b64decode(data, validate=True)
         except binascii.Error:
             raise EventError("the event's body is marked base64 but is not") from None
-    return _text(body, "'body'").encode("utf-8")
+    return data
 
 
 def _wsgi_environ(
