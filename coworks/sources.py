@@ -223,31 +223,42 @@ def load_service(cell: ServiceCell, path: Path, keep: bool = False) -> TechMicro
             sys.modules.pop(name, None)
 
 
+#: Names every module has without defining them.
+_MODULE_NAMES = set(dir(builtins)) | {"__file__", "__cached__", "__builtins__"}
+
+
 def undefined_names(source: str) -> set[str]:
     """Global names the code uses but neither defines nor imports, builtins aside.
 
-    Nothing is reported for code with a ``from ... import *``, whose names are
-    unknowable without running it.
+    A name a function declares ``global`` and assigns counts as defined. Nothing
+    is reported for code with a ``from ... import *``, whose names are unknowable
+    without running it.
     """
     top = symtable.symtable(source, "cell", "exec")
     if any(s.get_name() == "*" for s in top.get_symbols()):
         return set()
-    defined = {
-        s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()
-    }
-    return _free_globals(top) - defined - set(dir(builtins))
+    used, defined = _globals(top)
+    return used - defined - _MODULE_NAMES
 
 
-def _free_globals(table: symtable.SymbolTable) -> set[str]:
-    names = {
-        symbol.get_name()
-        for symbol in table.get_symbols()
-        if symbol.is_referenced()
-        and (table.get_type() == "module" or symbol.is_global())
-    }
+def _globals(table: symtable.SymbolTable) -> tuple[set[str], set[str]]:
+    """The global names a scope and those inside it use, and those they bind."""
+    module = table.get_type() == "module"
+    used: set[str] = set()
+    defined: set[str] = set()
+    for symbol in table.get_symbols():
+        name = symbol.get_name()
+        if symbol.is_referenced() and (module or symbol.is_global()):
+            used.add(name)
+        if (symbol.is_assigned() or symbol.is_imported()) and (
+            module or symbol.is_declared_global()
+        ):
+            defined.add(name)
     for child in table.get_children():
-        names |= _free_globals(child)
-    return names
+        child_used, child_defined = _globals(child)
+        used |= child_used
+        defined |= child_defined
+    return used, defined
 
 
 def load_services(path: str | Path) -> dict[str, TechMicroService]:

@@ -536,3 +536,14 @@ def test_a_package_requiring_coworks_does_not_package_coworks_twice():
     from coworks.export.package import _closure
 
     assert _closure(["coworks"]) == []
+
+
+def test_names_bound_by_global_statements_and_module_names_count_as_defined():
+    from coworks.sources import undefined_names
+
+    source = (
+        "def setup():\n    global CACHE\n    CACHE = {}\n\n"
+        "def use():\n    return CACHE, __file__, __name__, len\n"
+    )
+    assert undefined_names(source) == set()
+    assert undefined_names("def f():\n    return PRICES\n") == {"PRICES"}
