@@ -223,8 +223,13 @@ def load_service(cell: ServiceCell, path: Path, keep: bool = False) -> TechMicro
             sys.modules.pop(name, None)
 
 
-#: Names every module has without defining them.
-_MODULE_NAMES = set(dir(builtins)) | {"__file__", "__cached__", "__builtins__"}
+#: Names every module has without defining them: Python's builtins (not those a
+#: shell such as IPython adds, which Lambda will not have) and a module's own.
+_MODULE_NAMES = {
+    name
+    for name, value in vars(builtins).items()
+    if getattr(value, "__module__", "builtins") in ("builtins", "_sitebuiltins")
+} | {"__file__", "__cached__", "__builtins__", "__annotations__", "__name__"}
 
 
 def undefined_names(source: str) -> set[str]:
@@ -322,22 +327,43 @@ def _flows_of(source: str, path: Path, index: int) -> list[Flow]:
         and any(is_biz_decorator(d) for d in node.decorator_list)
     ]
     for node in flows:
-        args = node.args
-        plain = args.posonlyargs + args.args
-        without = plain[: len(plain) - len(args.defaults)] + [
-            arg
-            for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True)
-            if default is None
-        ]
-        if without:
-            raise SourceError(
-                f"{where(path, index)}: flow {node.name!r}: parameter "
-                f"{without[0].arg!r} needs a default value; it becomes a DAG param "
-                "that a run may override"
-            )
+        for name, kind, has_default in _parameters(node.args):
+            problem = flow_parameter_problem(name, kind, has_default)
+            if problem:
+                raise SourceError(
+                    f"{where(path, index)}: flow {node.name!r}: {problem}"
+                )
     return [
         Flow(_dag_id(node, path, index), node.name, index, source) for node in flows
     ]
+
+
+def flow_parameter_problem(name: str, kind: str, has_default: bool) -> str | None:
+    """What is wrong with a flow's parameter, if anything: each is a DAG param, so
+    it is named and has a default. ``kind`` is an inspect.Parameter kind's name."""
+    if kind in ("VAR_POSITIONAL", "VAR_KEYWORD", "POSITIONAL_ONLY"):
+        return f"parameter {name!r} must be a plain named one (it becomes a DAG param)"
+    if not has_default:
+        return (
+            f"parameter {name!r} needs a default value; it becomes a DAG param that a "
+            "run may override"
+        )
+    return None
+
+
+def _parameters(args: ast.arguments) -> t.Iterator[tuple[str, str, bool]]:
+    """Name, kind and whether it has a default, for each parameter of a def."""
+    plain = args.posonlyargs + args.args
+    first_default = len(plain) - len(args.defaults)
+    for position, arg in enumerate(plain):
+        kind = "POSITIONAL_ONLY" if arg in args.posonlyargs else "POSITIONAL_OR_KEYWORD"
+        yield arg.arg, kind, position >= first_default
+    if args.vararg:
+        yield args.vararg.arg, "VAR_POSITIONAL", False
+    for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+        yield arg.arg, "KEYWORD_ONLY", default is not None
+    if args.kwarg:
+        yield args.kwarg.arg, "VAR_KEYWORD", False
 
 
 def _dag_id(node: ast.FunctionDef, path: Path, index: int) -> str:

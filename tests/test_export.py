@@ -547,3 +547,25 @@ def test_names_bound_by_global_statements_and_module_names_count_as_defined():
     )
     assert undefined_names(source) == set()
     assert undefined_names("def f():\n    return PRICES\n") == {"PRICES"}
+
+
+def test_statements_using_the_files_own_flow_without_calling_it_are_kept(tmp_path):
+    cell = (
+        "from coworks import biz\n\n"
+        "def on_failure(context):\n    print(neighbourhood.dag_id)\n\n"
+        "@biz(on_failure_callback=on_failure)\ndef neighbourhood():\n    pass\n\n"
+        'neighbourhood.doc_md = "Neighbours of a country"\n'
+    )
+    out = tmp_path / "out"
+    export_notebook(write_notebook(tmp_path / "nb.ipynb", cell), out)
+    text = (out / "dags" / "neighbourhood.py").read_text()
+    assert "def on_failure(context):" in text
+    assert 'neighbourhood.doc_md = "Neighbours of a country"' in text
+
+
+@pytest.mark.parametrize("signature", ["*codes", "code='FRA', **extra", "code='F', /"])
+def test_flow_parameters_must_be_plain_named_ones(tmp_path, signature):
+    flow = f"from coworks import biz\n\n@biz\ndef f({signature}):\n    pass\n"
+    notebook = write_notebook(tmp_path / "nb.ipynb", flow)
+    with pytest.raises(ExportError, match="must be a plain named one"):
+        export_notebook(notebook, tmp_path / "out")

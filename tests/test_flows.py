@@ -191,6 +191,10 @@ class Echo(TechMicroService):
         return {"authorization": request.headers.get("Authorization")}
 
     @entry
+    def post_typed(self, rate: float = 0.0, zip_code: str = ""):
+        return {"rate": rate, "zip_code": zip_code}
+
+    @entry
     def get_moved(self):
         return redirect("/elsewhere")
 
@@ -294,17 +298,29 @@ def test_the_connection_password_is_the_token_unless_the_task_sends_one(
     assert own == {"authorization": "Bearer mine"}
 
 
-def test_a_number_param_reaches_a_json_body_as_a_number():
-    from coworks import TechServiceOperator
-    from coworks import biz
+TYPED_FLOW = """# Airflow DAG file of a test flow.
+from coworks import TechServiceOperator, biz
 
-    @biz
-    def priced(rate: float = 0.1):
-        TechServiceOperator(
-            service="stats", method="POST", path="/x", json={"r": "{{ params.rate }}"}
-        )
 
-    assert priced.render_template_as_native_obj is True
+@biz
+def typed(rate: float = 0.1, zip_code: str = "FRA"):
+    TechServiceOperator(
+        service="echo",
+        method="POST",
+        path="/typed",
+        json={"rate": rate, "zip_code": "{{ params.zip_code }}"},
+    )
+"""
+
+
+def test_params_keep_their_types_in_a_json_body(dags_folder, echo_conn):
+    from airflow.dag_processing.dagbag import DagBag
+
+    (dags_folder / "typed.py").write_text(TYPED_FLOW)
+    dag = DagBag(dag_folder=str(dags_folder)).dags["typed"]
+    run = dag.test(run_conf={"rate": 0.25, "zip_code": "75001"})
+    assert run.state == "success"
+    assert xcoms(run)["echo_post_typed"] == {"rate": 0.25, "zip_code": "75001"}
 
 
 def test_a_service_name_with_dash_gets_an_underscore_connection():

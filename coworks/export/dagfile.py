@@ -6,6 +6,7 @@ import ast
 import collections
 import json
 import re
+import typing as t
 from pathlib import Path
 
 from ..sources import Flow
@@ -85,15 +86,34 @@ def _decorators(node: ast.stmt) -> list[ast.expr]:
 def _dropped(node: ast.stmt, flow: Flow, flows: set[str]) -> bool:
     """Whether a top-level statement stays in the notebook.
 
-    Display expressions do, other flows do, and so does any statement using a flow
-    (``run = neighbourhood.test()``): that is the notebook trying the flow out.
+    Display expressions do, and so do the other flows, the statements that use
+    them (their DAG files have them), and calls on a flow made at import time
+    (``run = neighbourhood.test()``: the notebook trying the flow out).
     """
     if isinstance(node, ast.Expr):
         return not isinstance(node.value, ast.Constant)  # docstrings stay
     if isinstance(node, ast.FunctionDef) and node.name in flows:
         return node.name != flow.function
-    return any(
-        isinstance(inner, ast.Name) and inner.id in flows for inner in ast.walk(node)
+    others = flows - {flow.function}
+    if any(isinstance(n, ast.Name) and n.id in others for n in ast.walk(node)):
+        return True
+    return any(_calls_a_flow(n, flows) for n in _run_at_import(node))
+
+
+def _run_at_import(node: ast.AST) -> t.Iterator[ast.AST]:
+    """The nodes of a statement that run when the module runs: not function bodies."""
+    yield node
+    for child in ast.iter_child_nodes(node):
+        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            yield from _run_at_import(child)
+
+
+def _calls_a_flow(node: ast.AST, flows: set[str]) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id in flows
     )
 
 

@@ -11,6 +11,7 @@ import typing as t
 
 from airflow.sdk import dag
 
+from ..sources import flow_parameter_problem
 from .hook import TechServiceError
 from .hook import TechServiceHook
 from .operator import TechServiceOperator
@@ -22,8 +23,6 @@ _DEFAULTS: dict[str, t.Any] = {
     "schedule": None,
     "catchup": False,
     "tags": ["coworks"],
-    # "{{ params.rate }}" in a JSON body stays a number, as the entry expects.
-    "render_template_as_native_obj": True,
 }
 
 
@@ -45,17 +44,18 @@ def biz(func: t.Callable[..., t.Any] | None = None, /, **dag_options: t.Any) -> 
             )
 
     :param dag_options: options of Airflow's DAG; ``dag_id`` defaults to the
-        function's name, ``schedule`` to None (run on demand), and templates
-        render to native values (a number param stays a number in a JSON body).
+        function's name and ``schedule`` to None (run on demand). Templates render
+        to text; to send a param with its own type in a JSON body, place the
+        function's parameter itself there: ``json={"rate": rate}``.
     """
 
     def build(function: t.Callable[..., t.Any]) -> t.Any:
         for param in inspect.signature(function).parameters.values():
-            if param.default is param.empty:
-                raise TypeError(
-                    f"flow {function.__name__!r}: parameter {param.name!r} needs a "
-                    "default value; it becomes a DAG param that a run may override"
-                )
+            problem = flow_parameter_problem(
+                param.name, param.kind.name, param.default is not param.empty
+            )
+            if problem:
+                raise TypeError(f"flow {function.__name__!r}: {problem}")
         options = {**_DEFAULTS, "dag_id": function.__name__, **dag_options}
         return dag(**options)(function)()
 

@@ -86,7 +86,7 @@ class TechServiceHook(BaseHook):
             a value placed in the path must not lead to another service.
         """
         conn = self.connection()
-        all_headers = dict(headers or {})
+        all_headers = {str(k): str(v) for k, v in (headers or {}).items()}
         if conn.password and not any(k.lower() == "authorization" for k in all_headers):
             all_headers["Authorization"] = f"Bearer {conn.password}"
         if "#" in path:

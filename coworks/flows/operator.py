@@ -66,7 +66,7 @@ class TechServiceOperator(BaseOperator):
         hook = TechServiceHook(self.conn_id, timeout=self.timeout)
         response = hook.call(
             self.method,
-            str(self.path),  # a path of one template renders natively, maybe as int
+            str(self.path),  # a DAG rendering natively may make it a number
             query=self.query,
             json=self.json,
             headers=self.headers,
