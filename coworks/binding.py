@@ -173,7 +173,7 @@ class EntrySignature:
 
 
 #: Types a path segment or a query value converts to.
-_TEXT_TYPES = (str, int, float, bool, t.Any, inspect.Parameter.empty)
+_SCALAR_TYPES = (str, int, float, bool, t.Any, inspect.Parameter.empty)
 
 #: Python refuses to read longer integers from text (sys.get_int_max_str_digits).
 _MAX_DIGITS = 4300
@@ -184,7 +184,7 @@ _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 def _check_text_annotation(entry: str, param: Parameter, allow_list: bool) -> None:
     target = _unwrap_optional(param.annotation)
     item = _list_item_type(target) if allow_list else None
-    if target in _TEXT_TYPES or item in _TEXT_TYPES:
+    if target in _SCALAR_TYPES or item in _SCALAR_TYPES:
         return
     where = "a query string" if allow_list else "a path segment"
     raise EntryError(

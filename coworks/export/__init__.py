@@ -173,7 +173,7 @@ def _write(sources: NotebookSources, root: Path) -> dict[str, t.Any]:
         local = sorted(
             m
             for m in required
-            if not is_installed(m) and beside(m, sources.path.parent)
+            if beside(m, sources.path.parent) and not is_installed(m)
         )
         if local:
             raise ExportError(
