@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import typing as t
 
+from .blueprint import Blueprint as Blueprint
 from .service import TechMicroService as TechMicroService
 from .service import entry as entry
 
-__all__ = ["TechMicroService", "TechServiceOperator", "biz", "entry"]
+__all__ = ["Blueprint", "TechMicroService", "TechServiceOperator", "biz", "entry"]
 
 #: Names served by :mod:`coworks.flows`, which imports Airflow.
 _FLOW_NAMES = ("biz", "TechServiceOperator")

@@ -1,10 +1,24 @@
 """Binding a request to an entry's parameters, and an entry's result to a response.
 
-An entry's signature is read once, when the service is built. Parameters without a
-default value are path segments; the others come from the query string (GET, DELETE)
-or from the JSON body (POST, PUT, PATCH). Each value is converted to the parameter's
-annotation; a value that does not convert is a :class:`BindingError`, which the
-service answers with a 422 JSON error naming the parameter.
+An entry's signature is read once, when the service is built:
+
+* a parameter without a default value whose type can be written in a URL (``str``,
+  ``int``, ``float``, ``bool``, ``UUID``, none) is a *path* parameter; the last one
+  may be a ``PurePosixPath``, which takes the rest of the path, slashes included;
+* every other parameter is an *option*, required when it has no default:
+  - text types and lists of them come from the query string (``list[T]`` from
+    repeated keys), from a form field, or from a JSON body key;
+  - ``FileStorage`` (or a list of them) comes from a ``multipart/form-data`` upload;
+  - any other type (``dict``, lists of objects, dataclasses, pydantic models) comes
+    from a JSON body key of its name;
+* when the only options a JSON body can fill are a single dataclass or pydantic
+  model, that model is the whole body.
+
+A JSON body is read when its Content-Type is JSON or absent; a form when it is
+``application/x-www-form-urlencoded`` or ``multipart/form-data``; other bodies are
+left for the entry to read from ``flask.request``. A key the signature does not
+name is refused unless the entry takes ``**kwargs``. See :mod:`coworks.convert` for
+how values become the annotated types.
 """
 
 from __future__ import annotations
@@ -12,32 +26,32 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
-import math
-import re
-import types
 import typing as t
+from pathlib import PurePosixPath
 
 from flask import Response
 from flask import jsonify
 
-from .routing import QUERY_VERBS
+from .convert import BindingError as BindingError
+from .convert import check_json
+from .convert import convert_text
+from .convert import is_file
+from .convert import is_model
+from .convert import is_pydantic
+from .convert import is_text
+from .convert import json_problem
+from .convert import kind_name
+from .convert import list_item_type
+from .convert import type_name
+from .convert import unwrap_optional
 from .routing import Route
 from .routing import route_for
 
 if t.TYPE_CHECKING:
     from flask import Request
+    from werkzeug.datastructures import MultiDict
 
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
-
-
-class BindingError(ValueError):
-    """A request value that does not fit the entry's signature (answered with 422)."""
-
-    def __init__(self, parameter: str, message: str) -> None:
-        super().__init__(f"{parameter}: {message}")
-        self.parameter = parameter
-        self.message = message
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class EntryError(TypeError):
@@ -56,6 +70,13 @@ class Parameter:
     def required(self) -> bool:
         return self.default is inspect.Parameter.empty
 
+    @property
+    def source(self) -> str:
+        """Where an option's value comes from: ``text``, ``file`` or ``json``."""
+        if is_file(self.annotation):
+            return "file"
+        return "text" if is_text(self.annotation) else "json"
+
 
 @dataclasses.dataclass(frozen=True)
 class EntrySignature:
@@ -67,6 +88,10 @@ class EntrySignature:
     takes_extra: bool
     #: Names a request may not set through **kwargs: the path's and ``self``.
     reserved: frozenset[str]
+    #: The model option a JSON body is read into whole, if any.
+    whole_body: Parameter | None = None
+    #: The return annotation, if any.
+    returns: t.Any = inspect.Parameter.empty
 
     @classmethod
     def of(cls, func: t.Callable[..., t.Any]) -> EntrySignature:
@@ -83,9 +108,6 @@ class EntrySignature:
             raise EntryError(
                 f"entry {name!r}: its annotations do not resolve ({error})"
             ) from None
-        path: list[Parameter] = []
-        options: list[Parameter] = []
-        takes_extra = False
         params = list(inspect.signature(func).parameters.values())
         if not params or params[0].kind not in (
             inspect.Parameter.POSITIONAL_ONLY,
@@ -93,6 +115,9 @@ class EntrySignature:
         ):
             raise EntryError(f"entry {name!r} must take self as its first parameter")
         first, *params = params
+        path: list[Parameter] = []
+        options: list[Parameter] = []
+        takes_extra = False
         for param in params:
             if param.kind is param.VAR_KEYWORD:
                 takes_extra = True
@@ -103,13 +128,26 @@ class EntrySignature:
                     "keyword (no *args, no positional-only parameters)"
                 )
             bound = Parameter(param.name, hints.get(param.name, t.Any), param.default)
-            (path if bound.required else options).append(bound)
-        route = route_for(name, [p.name for p in path])
-        query = route.method in QUERY_VERBS
-        for param in path + (options if query else []):
-            _check_text_annotation(name, param, allow_list=param in options)
+            in_path = bound.required and is_text(bound.annotation, allow_list=False)
+            (path if in_path else options).append(bound)
+        _check_path(name, path)
+        _check_options(name, options)
+        tail = bool(path) and unwrap_optional(path[-1].annotation) is PurePosixPath
+        route = route_for(name, [p.name for p in path], trailing_path=tail)
         reserved = frozenset({first.name, *(p.name for p in path)})
-        return cls(route, tuple(path), tuple(options), takes_extra, reserved)
+        json_options = [p for p in options if p.source == "json"]
+        whole_body = None
+        if len(json_options) == 1 and is_model(json_options[0].annotation):
+            whole_body = json_options[0]
+        return cls(
+            route,
+            tuple(path),
+            tuple(options),
+            takes_extra,
+            reserved,
+            whole_body,
+            hints.get("return", inspect.Parameter.empty),
+        )
 
     def bind(self, view_args: dict[str, str], request: Request) -> dict[str, t.Any]:
         """The keyword arguments for a call to the entry from this request."""
@@ -117,196 +155,153 @@ class EntrySignature:
             p.name: convert_text(view_args[p.name], p.annotation, p.name)
             for p in self.path
         }
-        if self.route.method in QUERY_VERBS:
-            kwargs.update(self._bind_query(request))
+        self._bind_text(request.args, "query string", kwargs)
+        if request.mimetype in _FORMS:
+            self._bind_text(request.form, "form", kwargs)
+            self._bind_files(request.files, kwargs)
         else:
-            kwargs.update(self._bind_body(request))
+            self._bind_json(request, kwargs)
+        for param in self.options:
+            if param.required and param.name not in kwargs:
+                whole = param is self.whole_body
+                raise BindingError(param.name, f"missing; {_expected(param, whole)}")
         return kwargs
 
-    def _bind_query(self, request: Request) -> dict[str, t.Any]:
-        known = {p.name: p for p in self.options}
-        kwargs: dict[str, t.Any] = {}
-        for key in request.args:
-            values = request.args.getlist(key)
-            param = known.get(key)
+    def _known(self, key: str, kwargs: dict[str, t.Any]) -> Parameter | None:
+        """The option named ``key``, or None for an extra key **kwargs accepts."""
+        if key in kwargs:
+            raise BindingError(key, "given twice; give it once")
+        for param in self.options:
+            if param.name == key:
+                return param
+        if not self.takes_extra:
+            expected = ", ".join(p.name for p in self.options) or "none"
+            raise BindingError(key, f"unknown parameter (expected: {expected})")
+        if key in self.reserved:
+            raise BindingError(key, "is set by the path; it cannot be given again")
+        return None
+
+    def _bind_text(
+        self, values: MultiDict[str, str], where: str, kwargs: dict[str, t.Any]
+    ) -> None:
+        for key in values:
+            texts = values.getlist(key)
+            param = self._known(key, kwargs)
             if param is None:
-                self._check_extra(key)
-                kwargs[key] = values[0] if len(values) == 1 else values
-            elif _list_item_type(param.annotation) is not None:
-                item = _list_item_type(param.annotation)
-                kwargs[key] = [convert_text(v, item, key) for v in values]
+                kwargs[key] = texts[0] if len(texts) == 1 else texts
+            elif param.source != "text" or param is self.whole_body:
+                whole = param is self.whole_body
+                raise BindingError(
+                    key, f"cannot come from the {where}; {_expected(param, whole)}"
+                )
+            elif (item := list_item_type(param.annotation)) is not None:
+                kwargs[key] = [convert_text(text, item, key) for text in texts]
             else:
-                kwargs[key] = convert_text(values[-1], param.annotation, key)
-        return kwargs
+                kwargs[key] = convert_text(texts[-1], param.annotation, key)
 
-    def _bind_body(self, request: Request) -> dict[str, t.Any]:
+    def _bind_files(
+        self, files: MultiDict[str, t.Any], kwargs: dict[str, t.Any]
+    ) -> None:
+        for key in files:
+            uploads = files.getlist(key)
+            param = self._known(key, kwargs)
+            if param is None:
+                kwargs[key] = uploads[0] if len(uploads) == 1 else uploads
+            elif param.source != "file":
+                raise BindingError(key, f"is a file; {_expected(param)}")
+            elif list_item_type(param.annotation) is not None:
+                kwargs[key] = uploads
+            else:
+                kwargs[key] = uploads[-1]
+
+    def _bind_json(self, request: Request, kwargs: dict[str, t.Any]) -> None:
         data = request.get_data(cache=True)
-        if not data:
-            return {}
+        mimetype = request.mimetype
+        if not data or (mimetype and not _is_json(mimetype)):
+            return  # an empty body, or one the entry reads itself
         try:
             body = json.loads(data, parse_constant=_no_constant)
         except ValueError:
             raise BindingError("body", "not valid JSON") from None
         except RecursionError:
             raise BindingError("body", "JSON nested too deeply") from None
+        model = self.whole_body
+        if model is not None:
+            self._known(model.name, kwargs)
+            kwargs[model.name] = check_json(body, model.annotation, model.name)
+            return
         if not isinstance(body, dict):
-            raise BindingError("body", f"expected a JSON object, got {_kind(body)}")
-        known = {p.name: p for p in self.options}
-        kwargs: dict[str, t.Any] = {}
+            raise BindingError("body", f"expected a JSON object, got {kind_name(body)}")
         for key, value in body.items():
-            param = known.get(key)
+            param = self._known(key, kwargs)
             if param is None:
-                self._check_extra(key)
                 kwargs[key] = value
+            elif param.source == "file":
+                raise BindingError(key, f"cannot come from JSON; {_expected(param)}")
             else:
                 kwargs[key] = check_json(
                     value, param.annotation, key, nullable=param.default is None
                 )
-        return kwargs
-
-    def _check_extra(self, key: str) -> None:
-        if not self.takes_extra:
-            expected = ", ".join(p.name for p in self.options) or "none"
-            raise BindingError(key, f"unknown parameter (expected: {expected})")
-        if key in self.reserved:
-            raise BindingError(key, "is set by the path; it cannot be given again")
 
 
-#: Types a path segment or a query value converts to.
-_SCALAR_TYPES = (str, int, float, bool, t.Any, inspect.Parameter.empty)
-
-#: Python refuses to read longer integers from text (sys.get_int_max_str_digits).
-_MAX_DIGITS = 4300
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
-
-
-def _check_text_annotation(entry: str, param: Parameter, allow_list: bool) -> None:
-    target = _unwrap_optional(param.annotation)
-    item = _list_item_type(target) if allow_list else None
-    if target in _SCALAR_TYPES or item in _SCALAR_TYPES:
-        return
-    where = "a query string" if allow_list else "a path segment"
-    raise EntryError(
-        f"entry {entry!r}: parameter {param.name!r} of type {target!r} cannot come "
-        f"from {where}; use str, int, float, bool"
-        + (" or a list of them" if allow_list else "")
-        + ", or take it from the JSON body of a POST"
-    )
+def _check_path(entry: str, path: list[Parameter]) -> None:
+    for param in path[:-1]:
+        if unwrap_optional(param.annotation) is PurePosixPath:
+            raise EntryError(
+                f"entry {entry!r}: path parameter {param.name!r} takes the rest of "
+                "the path, so it must be the last parameter without a default"
+            )
 
 
-def _unwrap_optional(annotation: t.Any) -> t.Any:
-    """``Optional[X]`` and ``X | None`` convert as ``X``."""
-    args = [a for a in t.get_args(annotation) if a is not type(None)]
-    if t.get_origin(annotation) in (t.Union, types.UnionType) and len(args) == 1:
-        return args[0]
-    return annotation
+def _check_options(entry: str, options: list[Parameter]) -> None:
+    for param in options:
+        if param.source != "json":
+            continue
+        problem = json_problem(param.annotation)
+        if problem is not None:
+            raise EntryError(
+                f"entry {entry!r}: parameter {param.name!r} cannot be read from a "
+                f"request ({problem}); use str, int, float, bool, a list, a dict, "
+                "a dataclass or a pydantic model"
+            )
 
 
-def _list_item_type(annotation: t.Any) -> t.Any:
-    annotation = _unwrap_optional(annotation)
-    if t.get_origin(annotation) is list:
-        (item,) = t.get_args(annotation) or (t.Any,)
-        return item
-    if annotation is list:
-        return t.Any
-    return None
+def _is_json(mimetype: str) -> bool:
+    return mimetype == "application/json" or mimetype.endswith("+json")
 
 
-def convert_text(text: str, annotation: t.Any, name: str) -> t.Any:
-    """Convert a path segment or a query value to ``annotation``."""
-    target = _unwrap_optional(annotation)
-    if target is bool:
-        if text.lower() in _TRUE:
-            return True
-        if text.lower() in _FALSE:
-            return False
-        raise BindingError(name, f"expected a boolean (true or false), got {text!r}")
-    if target is int and _INTEGER.fullmatch(text) and len(text) <= _MAX_DIGITS:
-        return int(text)
-    if target is float and _NUMBER.fullmatch(text) and math.isfinite(float(text)):
-        return float(text)
-    if target in (int, float):
-        raise BindingError(name, f"expected {_type_name(target)}, got {text!r}")
-    return text
-
-
-def check_json(
-    value: t.Any, annotation: t.Any, name: str, nullable: bool = False
-) -> t.Any:
-    """Check a JSON body value against ``annotation``; a list's items too.
-
-    :param nullable: whether null is accepted whatever the annotation (the
-        parameter's default is None).
-    """
-    target = _unwrap_optional(annotation)
-    if value is None and (nullable or target is not annotation):
-        return None
-    if t.get_origin(target) in (t.Union, types.UnionType):
-        for member in t.get_args(target):
-            try:
-                return check_json(value, member, name)
-            except BindingError:
-                continue
-        expected = " or ".join(_type_name(m) for m in t.get_args(target))
-        raise BindingError(name, f"expected {expected}, got {_kind(value)}")
-    item = _list_item_type(target)
-    if item is not None:
-        if not isinstance(value, list):
-            raise BindingError(name, f"expected a list, got {_kind(value)}")
-        return [check_json(v, item, f"{name}[{i}]") for i, v in enumerate(value)]
-    origin = t.get_origin(target) or target
-    if t.is_typeddict(origin):
-        origin = dict  # its keys are the entry's to read
-    if origin in (t.Any, inspect.Parameter.empty) or not isinstance(origin, type):
-        return value
-    if (
-        origin is float
-        and isinstance(value, (int, float))
-        and not isinstance(value, bool)
-    ):
-        if not math.isfinite(value if isinstance(value, float) else 0.0):
-            raise BindingError(name, "expected a finite number")
-        try:
-            return float(value)
-        except OverflowError:
-            raise BindingError(name, "expected a number a float can hold") from None
-    if isinstance(value, origin) and not (origin is int and isinstance(value, bool)):
-        return value
-    raise BindingError(name, f"expected {_type_name(origin)}, got {_kind(value)}")
+def _expected(param: Parameter, whole_body: bool = False) -> str:
+    """Where and as what a request gives this option, for error messages."""
+    target = unwrap_optional(param.annotation)
+    if param.source == "file":
+        return "expected a file uploaded as multipart/form-data"
+    if param.source == "text":
+        return f"expected {type_name(target)} in the query string or the body"
+    if whole_body:
+        return f"expected a JSON body ({type_name(target)})"
+    return f"expected {type_name(target)} in the JSON body"
 
 
 def _no_constant(word: str) -> t.NoReturn:
     raise ValueError(f"{word} is not JSON")
 
 
-def _type_name(kind: t.Any) -> str:
-    return {
-        int: "an integer",
-        float: "a number",
-        bool: "a boolean",
-        str: "a string",
-        list: "a list",
-        dict: "an object",
-        type(None): "null",
-    }.get(kind, getattr(kind, "__name__", str(kind)))
-
-
-def _kind(value: t.Any) -> str:
-    """How a JSON value is called in an error message."""
-    return "null" if value is None else _type_name(type(value))
-
-
 def to_response(result: t.Any) -> t.Any:
     """Turn an entry's return value into something Flask can answer with.
 
-    A dict, list or dataclass is JSON; ``None`` is an empty 204; text is text/plain;
-    bytes are application/octet-stream; tuples and responses pass as Flask reads them.
+    A dict, list, dataclass or pydantic model is JSON; ``None`` is an empty 204; text
+    is text/plain; bytes are application/octet-stream; in a Flask tuple
+    ``(body, status)`` or ``(body, status, headers)`` the body follows the same
+    rules; a Response passes as it is.
     """
+    if isinstance(result, tuple) and result:
+        return (to_response(result[0]), *result[1:])
     if result is None:
         response = Response(status=204)
         del response.headers["Content-Type"]
         return response
+    if is_pydantic(type(result)):
+        return jsonify(result.model_dump(mode="json"))
     if dataclasses.is_dataclass(result) and not isinstance(result, type):
         return jsonify(dataclasses.asdict(result))
     if isinstance(result, (dict, list)):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import inspect
+import hmac
 import json
 import logging
+import os
 import re
 import typing as t
 import uuid
 
+import flask
 from flask import Flask
 from flask import jsonify
 from flask import request
@@ -16,11 +18,14 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
+from . import authorizer
 from . import events
 from .binding import BindingError
-from .binding import EntryError
-from .binding import EntrySignature
-from .binding import to_response
+from .entries import Entry
+from .entries import class_name
+from .entries import entry as entry
+from .entries import register_entries
+from .entries import shape as _shape
 from .routing import Route
 from .routing import RoutingError
 
@@ -29,24 +34,8 @@ if t.TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-F = t.TypeVar("F", bound=t.Callable[..., t.Any])
-
-_ENTRY_MARK = "__cws_entry__"
-
-
-def entry(func: F) -> F:
-    """Mark a method of a :class:`TechMicroService` as an HTTP entry.
-
-    The method's name gives the verb and path (see :mod:`coworks.routing`), its
-    signature the parameters (see :mod:`coworks.binding`)::
-
-        class Orders(TechMicroService):
-            @entry
-            def get_order(self, order_id: int):
-                return {"id": order_id}
-    """
-    setattr(func, _ENTRY_MARK, True)
-    return func
+#: The environment variable holding the token the default authorizer expects.
+TOKEN_VARIABLE = "TOKEN"
 
 
 class StrictJSONProvider(DefaultJSONProvider):
@@ -74,17 +63,102 @@ class TechMicroService(Flask):
 
     def __init__(self, name: str | None = None, **flask_options: t.Any) -> None:
         # Set before Flask reads it: the name is the logger's and the CLI's too.
-        self.name = _check_name(name or _class_name(type(self)))
+        self.name = _check_name(name or class_name(type(self)))
         import_name = flask_options.pop("import_name", type(self).__module__)
         # A service answers its entries only: no static files unless asked for.
         flask_options.setdefault("static_folder", None)
         super().__init__(import_name, **flask_options)
-        self.entries: dict[str, EntrySignature] = {}
-        for attr, func in _entry_methods(type(self)):
-            self._add_entry(attr, func)
+        register_entries(self, self)
+        self.before_request(self._check_token)
         self.register_error_handler(HTTPException, _http_error)
         self.register_error_handler(BindingError, _binding_error)
         self.register_error_handler(Exception, _internal_error)
+
+    @property
+    def entries(self) -> dict[str, Entry]:
+        """The entries served, blueprints' included, by endpoint."""
+        return {
+            endpoint: view.cws_entry
+            for endpoint, view in self.view_functions.items()
+            if hasattr(view, "cws_entry")
+        }
+
+    def register_blueprint(self, blueprint: flask.Blueprint, **options: t.Any) -> None:
+        """Mount a blueprint, as in Flask; refuse one that serves a route of the
+        service or of another blueprint again.
+
+        :raises RoutingError: when two endpoints serve the same verb and path.
+        """
+        super().register_blueprint(blueprint, **options)
+        seen: dict[tuple[str, str], str] = {}
+        for route in self.routes:
+            key = (route.method, _shape(route.rule))
+            if key in seen and seen[key] != route.endpoint:
+                raise RoutingError(
+                    f"{seen[key]!r} and {route.endpoint!r} both serve "
+                    f"{route.method} {route.rule}; change a name or the url_prefix"
+                )
+            seen[key] = route.endpoint
+
+    def token_authorizer(self, token: str) -> bool:
+        """Whether ``token``, the bearer token of a request, lets it in.
+
+        By default, the token must equal the ``TOKEN`` environment variable
+        (compared in constant time); with no ``TOKEN`` set, no token is accepted.
+        Override this method to check tokens another way: return True to let the
+        request in, anything else refuses it. It answers API Gateway authorizer
+        events too (see :mod:`coworks.authorizer`).
+        """
+        expected = os.environ.get(TOKEN_VARIABLE, "")
+        return bool(expected) and hmac.compare_digest(
+            token.encode("utf-8", "surrogatepass"),
+            expected.encode("utf-8", "surrogatepass"),
+        )
+
+    @property
+    def open_access(self) -> bool:
+        """Whether the service lets every request in: no ``TOKEN`` is set and the
+        class keeps the default :meth:`token_authorizer`. Fine for local work;
+        deploying such a service needs an explicit request for a public API."""
+        own = type(self).token_authorizer is not TechMicroService.token_authorizer
+        return not own and not os.environ.get(TOKEN_VARIABLE)
+
+    def openapi(self) -> dict[str, t.Any]:
+        """The OpenAPI 3.1 document of the service's entries."""
+        from .openapi import document
+
+        return document(self)
+
+    def _check_token(self) -> Response | None:
+        """Before each request: a 401 without a token, a 403 with a wrong one."""
+        if request.method == "OPTIONS" or request.routing_exception is not None:
+            return None  # CORS preflights, and requests routing answers itself
+        view = self.view_functions.get(request.endpoint or "")
+        found = getattr(view, "cws_entry", None)
+        if (found is not None and found.options.no_auth) or self.open_access:
+            return None
+        token = authorizer.bearer_token(request.headers.get("Authorization"))
+        if token is None:
+            response = jsonify(
+                error="Unauthorized", message="send a token: Authorization: Bearer …"
+            )
+            response.status_code = 401
+            response.headers["WWW-Authenticate"] = f'Bearer realm="{self.name}"'
+            return response
+        if self.token_authorizer(token) is not True:
+            response = jsonify(error="Forbidden", message="this token is refused")
+            response.status_code = 403
+            return response
+        return None
+
+    def _answer_authorizer(self, event: dict[str, t.Any]) -> dict[str, t.Any]:
+        token = authorizer.token_of(event)
+        try:
+            allowed = token is not None and self.token_authorizer(token) is True
+        except Exception:
+            logger.exception("%s: token_authorizer failed; access denied", self.name)
+            allowed = False
+        return authorizer.answer(event, allowed)
 
     def log_exception(self, exc_info: t.Any) -> None:
         """Leave the logging of failures to the 500 handler, which adds the
@@ -108,11 +182,14 @@ class TechMicroService(Flask):
         return self.handle_event(event, context)
 
     def handle_event(self, event: t.Any, context: t.Any = None) -> dict[str, t.Any]:
-        """Answer a Lambda HTTP event; never raises.
+        """Answer a Lambda HTTP event, or an API Gateway authorizer event; never
+        raises.
 
         An event that cannot be read is answered with a 400 JSON error in the REST
         response format, and logged.
         """
+        if authorizer.is_authorizer_event(event):
+            return self._answer_authorizer(event)
         try:
             kind = events.kind_of(event)
             environ = kind.environ(event, context)
@@ -141,42 +218,8 @@ class TechMicroService(Flask):
         )
         return kind.response(status, headers, body)
 
-    def _add_entry(self, attr: str, func: t.Callable[..., t.Any]) -> None:
-        signature = EntrySignature.of(func)
-        route = signature.route
-        for other, known in self.entries.items():
-            if (known.route.method, _shape(known.route.rule)) == (
-                route.method,
-                _shape(route.rule),
-            ):
-                raise RoutingError(
-                    f"entries {other!r} and {attr!r} both serve {route.method} "
-                    f"{route.rule}; rename one of them"
-                )
-        self.entries[attr] = signature
-        bound = getattr(self, attr)
-
-        def view(**view_args: str) -> t.Any:
-            return to_response(bound(**signature.bind(view_args, request)))
-
-        view.__name__ = attr
-        view.__doc__ = func.__doc__
-        self.add_url_rule(
-            route.rule, endpoint=attr, view_func=view, methods=[route.method]
-        )
-
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-
-
-def _shape(rule: str) -> str:
-    """A rule with its parameters unnamed: /x/<a> and /x/<b> serve the same URLs."""
-    return re.sub(r"<[^>]*>", "<>", rule)
-
-
-def _class_name(cls: type) -> str:
-    declared = getattr(cls, "name", None)  # Flask's own is a property, not a str
-    return declared if isinstance(declared, str) else cls.__name__.lower()
 
 
 def _check_name(name: str) -> str:
@@ -186,24 +229,6 @@ def _check_name(name: str) -> str:
             "starting with a letter or digit"
         )
     return name
-
-
-def _entry_methods(cls: type) -> list[tuple[str, t.Callable[..., t.Any]]]:
-    """The entry methods of a class and its bases, a subclass's winning."""
-    found: dict[str, t.Callable[..., t.Any]] = {}
-    for klass in reversed(cls.__mro__):
-        for name, member in vars(klass).items():
-            if isinstance(member, (staticmethod, classmethod)):
-                if getattr(member.__func__, _ENTRY_MARK, False):
-                    raise EntryError(
-                        f"entry {name!r} must be a plain method, not a "
-                        f"{type(member).__name__}"
-                    )
-            elif inspect.isfunction(member) and getattr(member, _ENTRY_MARK, False):
-                found[name] = member
-            else:
-                found.pop(name, None)  # overridden by a non-entry
-    return sorted(found.items())
 
 
 def _run_wsgi(

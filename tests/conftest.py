@@ -15,6 +15,9 @@ os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(_AIRFLOW_HOME / "dags")
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+# Services read their token and stage from the environment: tests start from none.
+os.environ.pop("TOKEN", None)
+os.environ.pop("CWS_STAGE", None)
 
 from helpers import NOTEBOOK  # noqa: E402  (after the environment is set)
 

@@ -93,13 +93,13 @@ def test_run_serves_each_service_under_its_name_on_loopback():
 def test_routes_reports_a_bad_cell_in_one_line(tmp_path):
     cell = (
         "%%techservice\nfrom coworks import TechMicroService, entry\n\n"
-        "class S(TechMicroService):\n    @entry\n    def fetch_x(self):\n"
+        "class S(TechMicroService):\n    @entry\n    def get_x(self, *args):\n"
         "        return 1\n"
     )
     notebook = write_notebook(tmp_path / "nb.ipynb", cell)
     result = CliRunner().invoke(main, ["routes", str(notebook)])
     assert result.exit_code == 1
-    assert "cell 1: RoutingError: entry 'fetch_x' must start with an HTTP verb" in (
+    assert "cell 1: EntryError: entry 'get_x': parameter 'args' must be passable" in (
         result.output
     )
     assert "Traceback" not in result.output

@@ -123,9 +123,9 @@ def test_an_error_in_the_cell_is_reported_at_the_cells_own_line(shell):
     assert caught.traceback[-1].lineno + 1 == 4
 
 
-def test_a_bad_entry_name_is_a_usage_error_not_a_traceback(shell):
-    cell = HELLO + "\n    @entry\n    def fetch_x(self):\n        return 1\n"
-    with pytest.raises(UsageError, match="must start with an HTTP verb"):
+def test_a_bad_entry_is_a_usage_error_not_a_traceback(shell):
+    cell = HELLO + "\n    @entry\n    def get_x(self, *args):\n        return 1\n"
+    with pytest.raises(UsageError, match="must be passable by keyword"):
         shell.run_cell_magic("techservice", "", cell)
 
 

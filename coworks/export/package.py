@@ -25,7 +25,18 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 #: The CoWorks modules a service needs at run time, relative to the package.
-RUNTIME_FILES = ("__init__.py", "binding.py", "events.py", "routing.py", "service.py")
+RUNTIME_FILES = (
+    "__init__.py",
+    "authorizer.py",
+    "binding.py",
+    "blueprint.py",
+    "convert.py",
+    "entries.py",
+    "events.py",
+    "openapi.py",
+    "routing.py",
+    "service.py",
+)
 
 #: The distribution every service needs.
 BASE_REQUIREMENTS = ("flask",)
