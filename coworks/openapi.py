@@ -66,8 +66,9 @@ def document(service: TechMicroService) -> dict[str, t.Any]:
         operation = (
             _operation(found, route.method, schemas)
             if found is not None
-            else {"operationId": route.endpoint, "responses": _errors(True)}
+            else {"responses": _errors(True)}
         )
+        operation = {"operationId": route.endpoint, **operation}
         paths.setdefault(_path(route.rule), {})[route.method.lower()] = operation
     info: dict[str, t.Any] = {"title": service.name, "version": _version(service)}
     doc = inspect.getdoc(type(service))
@@ -80,6 +81,7 @@ def document(service: TechMicroService) -> dict[str, t.Any]:
         "paths": paths,
         "components": {
             "schemas": dict(sorted(schemas.known.items())),
+            "responses": _error_responses(),
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearerAuth": []}],
@@ -98,7 +100,7 @@ def _path(rule: str) -> str:
 
 def _operation(found: Entry, method: str, schemas: Schemas) -> dict[str, t.Any]:
     signature = found.signature
-    operation: dict[str, t.Any] = {"operationId": found.name}
+    operation: dict[str, t.Any] = {}
     if found.doc:
         summary, _, rest = found.doc.partition("\n")
         operation["summary"] = summary.strip()
@@ -213,13 +215,17 @@ def _is_json_result(returned: t.Any) -> bool:
 def _errors(auth: bool, binds: bool = False) -> dict[str, t.Any]:
     codes = [code for code in _ERRORS if (code != "422" or binds)]
     codes = [code for code in codes if auth or code not in ("401", "403")]
+    return {code: {"$ref": f"#/components/responses/{code}"} for code in codes}
+
+
+def _error_responses() -> dict[str, t.Any]:
     ref = {"$ref": "#/components/schemas/Error"}
     return {
         code: {
-            "description": _ERRORS[code],
+            "description": description,
             "content": {"application/json": {"schema": ref}},
         }
-        for code in codes
+        for code, description in _ERRORS.items()
     }
 
 

@@ -19,7 +19,9 @@ class Hello(TechMicroService):
 
 
 @pytest.fixture
-def shell():
+def shell(monkeypatch):
+    # A token is set, as in a project's .env: live calls send it.
+    monkeypatch.setenv("TOKEN", "t0ken")
     coworks.notebook.services.clear()
     ip = InteractiveShell.instance()
     ip.run_line_magic("load_ext", "coworks")
@@ -35,6 +37,23 @@ def test_techservice_registers_the_service_and_shows_its_routes(shell, capsys):
     ]
     assert "hello" in coworks.notebook.services
     assert isinstance(shell.user_ns["Hello"], type)
+
+
+def test_techservice_says_when_the_service_is_open(shell, capsys, monkeypatch):
+    monkeypatch.delenv("TOKEN")
+    shell.run_cell_magic("techservice", "", HELLO)
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "  open: no TOKEN is set, every request is let in (local work only)"
+    )
+
+
+def test_a_live_call_sends_the_token_of_the_environment(shell):
+    shell.run_cell_magic("techservice", "", HELLO)
+    assert coworks.notebook.call("hello", "GET", "/greeting/ann").status == 200
+    refused = coworks.notebook.call(
+        "hello", "GET", "/greeting/ann", headers={"authorization": "Bearer x"}
+    )
+    assert refused.status == 403
 
 
 def test_running_the_cell_again_replaces_the_service(shell, capsys):

@@ -7,6 +7,7 @@ twin of ``%cws call``. This module does not import IPython.
 
 from __future__ import annotations
 
+import os
 import typing as t
 
 from ..invoke import Result
@@ -53,9 +54,16 @@ def call(
 ) -> Result:
     """Call an entry of a service defined in this notebook, through the Lambda path.
 
+    The ``TOKEN`` environment variable, when set, is sent as the bearer token
+    unless ``headers`` carry an Authorization of their own.
+
     ``call("countries", "GET", "/country/FRA")`` is ``%cws call countries GET
     /country/FRA``.
     """
+    headers = dict(headers or {})
+    token = os.environ.get("TOKEN")
+    if token and not any(key.lower() == "authorization" for key in headers):
+        headers["Authorization"] = f"Bearer {token}"
     return invoke(get(service), method, path, json=json, query=query, headers=headers)
 
 
@@ -69,4 +77,8 @@ def routes_text(service: TechMicroService) -> str:
     lines += [
         f"  {r.method:<{width}}  {r.rule}  ({r.endpoint})" for r in service.routes
     ]
+    if service.open_access:
+        lines.append(
+            "  open: no TOKEN is set, every request is let in (local work only)"
+        )
     return "\n".join(lines)
