@@ -120,8 +120,13 @@ class TechMicroService(Flask):
         """Whether the service lets every request in: no ``TOKEN`` is set and the
         class keeps the default :meth:`token_authorizer`. Fine for local work;
         deploying such a service needs an explicit request for a public API."""
-        own = type(self).token_authorizer is not TechMicroService.token_authorizer
-        return not own and not os.environ.get(TOKEN_VARIABLE)
+        return not self.own_authorizer and not os.environ.get(TOKEN_VARIABLE)
+
+    @property
+    def own_authorizer(self) -> bool:
+        """Whether the class checks tokens with a ``token_authorizer`` of its own,
+        rather than against ``TOKEN``."""
+        return type(self).token_authorizer is not TechMicroService.token_authorizer
 
     def openapi(self) -> dict[str, t.Any]:
         """The OpenAPI 3.1 document of the service's entries."""

@@ -53,6 +53,8 @@ def test_manifest_lists_each_service_and_flow(exported):
         {"method": "GET", "path": "/neighbours/<code>"},
     ]
     assert by_name["stats"]["routes"] == [{"method": "POST", "path": "/density"}]
+    # Neither service checks tokens itself: deployed, they need TOKEN.
+    assert {s["auth"] for s in manifest["services"]} == {"TOKEN"}
     assert [(d["dag_id"], d["path"]) for d in manifest["dags"]] == [
         ("neighbourhood", "dags/neighbourhood.py")
     ]
@@ -103,6 +105,19 @@ def test_zip_answers_a_real_event_in_an_isolated_interpreter(exported):
     assert json.loads(response["body"]) == FRANCE
     assert not set(answer["modules"]) & set(FORBIDDEN_MODULES)
     assert "countryinfo" in answer["modules"]
+
+
+def test_a_zip_asks_for_the_token_its_environment_sets(exported):
+    zip_path = exported / "countries" / "lambda.zip"
+    event = aimed(load_event("aws-sam-cli/AwsProxy.json"), "GET", "/country/FRA")
+    event["headers"].pop("Authorization", None)
+    event["multiValueHeaders"].pop("Authorization", None)
+    refused = invoke_zip(zip_path, event, environment={"TOKEN": "s3cret"})
+    assert refused["response"]["statusCode"] == 401
+    event["headers"]["Authorization"] = "Bearer s3cret"
+    event["multiValueHeaders"]["Authorization"] = ["Bearer s3cret"]
+    allowed = invoke_zip(zip_path, event, environment={"TOKEN": "s3cret"})
+    assert allowed["response"]["statusCode"] == 200
 
 
 def test_stats_zip_reads_a_json_body_from_a_real_event(exported):

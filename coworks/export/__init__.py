@@ -165,6 +165,9 @@ def _write(sources: NotebookSources, root: Path) -> dict[str, t.Any]:
                 "sha256": hashlib.sha256(data).hexdigest(),
                 "size": len(data),
                 "routes": [route.as_dict() for route in service.routes],
+                # Whom deploy asks for the token check: the class, or TOKEN (a
+                # service deployed without TOKEN would be open to everyone).
+                "auth": "token_authorizer" if service.own_authorizer else "TOKEN",
             }
         )
     dags = []

@@ -70,8 +70,13 @@ def invoke_zip(
     *,
     handler: str = HANDLER,
     timeout: float = 60.0,
+    environment: t.Mapping[str, str] | None = None,
 ) -> dict[str, t.Any]:
     """Answer ``event`` with the zip's handler in an isolated interpreter.
+
+    :param environment: the function's environment variables (``TOKEN``,
+        ``CWS_STAGE``…), as Lambda would set them; nothing else of this process's
+        environment reaches the interpreter.
 
     :return: ``{"response": <the handler's response dict>, "modules": [<top-level
         modules the interpreter had loaded>]}``.
@@ -89,6 +94,7 @@ def invoke_zip(
                 text=True,
                 cwd=folder,
                 timeout=timeout,
+                env={"LANG": "C.UTF-8", **(environment or {})},
             )
         except subprocess.TimeoutExpired:
             raise ZipCheckError(f"{zip_path} did not answer in {timeout} s") from None
