@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
 import tomllib
 from importlib.metadata import entry_points
 
@@ -604,3 +607,36 @@ def test_event(cws_event):
 """
     )
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def run_python(code: str) -> str:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_the_kit_imports_neither_airflow_nor_jupyter_nor_boto3():
+    heavy = {"airflow", "IPython", "ipykernel", "jupyter_client", "nbformat", "boto3"}
+    loaded = run_python(
+        "import sys, coworks.testing\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {heavy!r}))"
+    )
+    assert loaded == "[]"
+
+
+def test_make_event_and_the_client_work_without_pytest():
+    printed = run_python(
+        "import sys\n"
+        "sys.modules['pytest'] = None  # as if pytest were not installed\n"
+        "from coworks.testing import LambdaClient, make_event\n"
+        "import coworks.testing as kit\n"
+        "print(make_event('rest')['httpMethod'], hasattr(kit, 'cws_client'))"
+    )
+    assert printed == "GET False"

@@ -138,7 +138,8 @@ def make_event(
         joins ``query``.
     :param query: values by key; a list of values repeats the key.
     :param headers: a mapping (a list value repeats the header) or pairs. The
-        ``Host`` and ``X-Forwarded-*`` headers of the front are added unless given.
+        ``Host``, ``User-Agent`` and ``X-Forwarded-*`` headers of the front are
+        added unless given.
     :param body: text stays text; bytes that are not UTF-8 are base64-encoded,
         with ``isBase64Encoded`` true.
     :param json: a value sent as the JSON body, with its Content-Type.
@@ -283,6 +284,8 @@ def _v2_event(request: _Request, stage: str, function_url: bool) -> dict[str, t.
             cookies += [part.strip() for part in value.split(";") if part.strip()]
         else:
             headers.setdefault(key.lower(), []).append(value)
+    # The HTTP API decodes the path and puts a named stage in front of it; a
+    # function URL, which has no stage, passes the path as the client sent it.
     if function_url:
         path = request.encoded_path
     else:
@@ -302,8 +305,9 @@ def _v2_event(request: _Request, stage: str, function_url: bool) -> dict[str, t.
         }
     host = event["headers"]["host"]
     event["requestContext"] = {
+        # The caller's account: none for a function URL without IAM auth.
         "accountId": "anonymous" if function_url else _ACCOUNT,
-        "apiId": host.split(".")[0],
+        "apiId": _URL_ID if function_url else _API_ID,
         "domainName": host,
         "domainPrefix": host.split(".")[0],
         "http": {
