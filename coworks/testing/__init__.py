@@ -91,26 +91,26 @@ class LambdaClient:
             self.service, method, path, json=json, query=query, headers=sent, body=data
         )
 
-    def get(self, path: str, **options: t.Unpack[RequestOptions]) -> Result:
-        return self.request("GET", path, **options)
+    def get(self, path: str, **kwargs: t.Unpack[RequestOptions]) -> Result:
+        return self.request("GET", path, **kwargs)
 
-    def post(self, path: str, **options: t.Unpack[RequestOptions]) -> Result:
-        return self.request("POST", path, **options)
+    def post(self, path: str, **kwargs: t.Unpack[RequestOptions]) -> Result:
+        return self.request("POST", path, **kwargs)
 
-    def put(self, path: str, **options: t.Unpack[RequestOptions]) -> Result:
-        return self.request("PUT", path, **options)
+    def put(self, path: str, **kwargs: t.Unpack[RequestOptions]) -> Result:
+        return self.request("PUT", path, **kwargs)
 
-    def patch(self, path: str, **options: t.Unpack[RequestOptions]) -> Result:
-        return self.request("PATCH", path, **options)
+    def patch(self, path: str, **kwargs: t.Unpack[RequestOptions]) -> Result:
+        return self.request("PATCH", path, **kwargs)
 
-    def delete(self, path: str, **options: t.Unpack[RequestOptions]) -> Result:
-        return self.request("DELETE", path, **options)
+    def delete(self, path: str, **kwargs: t.Unpack[RequestOptions]) -> Result:
+        return self.request("DELETE", path, **kwargs)
 
-    def head(self, path: str, **options: t.Unpack[RequestOptions]) -> Result:
-        return self.request("HEAD", path, **options)
+    def head(self, path: str, **kwargs: t.Unpack[RequestOptions]) -> Result:
+        return self.request("HEAD", path, **kwargs)
 
-    def options(self, path: str, **options: t.Unpack[RequestOptions]) -> Result:
-        return self.request("OPTIONS", path, **options)
+    def options(self, path: str, **kwargs: t.Unpack[RequestOptions]) -> Result:
+        return self.request("OPTIONS", path, **kwargs)
 
 
 def service_from(target: str, name: str | None = None) -> TechMicroService:
