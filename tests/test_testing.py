@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import tomllib
-from importlib.metadata import entry_points
 
 import pytest
 from flask import request
@@ -106,17 +105,6 @@ def test_options_lists_the_allowed_methods():
 # -- the pytest plugin --------------------------------------------------------------
 
 
-def _entry_point_installed() -> bool:
-    return any(
-        point.value == "coworks.testing" for point in entry_points(group="pytest11")
-    )
-
-
-#: Until CoWorks is installed again with its pytest11 entry point, the plugin is
-#: named on the command line; once installed, pytest loads it by itself (and naming
-#: it again would register it twice).
-PLUGIN = [] if _entry_point_installed() else ["-p", "coworks.testing"]
-
 SHOP_TESTS = """
 import pytest
 from flask import request
@@ -150,7 +138,7 @@ def test_order(cws_client):
     assert result.headers["Content-Type"] == "application/json"
 """
     )
-    pytester.runpytest(*PLUGIN).assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
 
 
 def test_cws_client_sends_the_token_environment_variable(pytester, monkeypatch):
@@ -163,7 +151,7 @@ def test_caller(cws_client):
     assert seen == {"authorization": "Bearer s3cret"}
 """
     )
-    pytester.runpytest(*PLUGIN).assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
 
 
 def test_cws_client_sends_no_token_when_the_variable_is_unset(pytester):
@@ -174,7 +162,7 @@ def test_caller(cws_client):
     assert cws_client.get("/caller").json() == {"authorization": None}
 """
     )
-    pytester.runpytest(*PLUGIN).assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
 
 
 def test_cws_client_without_a_service_fixture_says_how_to_define_one(pytester):
@@ -184,7 +172,7 @@ def test_orphan(cws_client):
     pass
 """
     )
-    result = pytester.runpytest(*PLUGIN)
+    result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         ["*a fixture named `service`*", "*@pytest.fixture*", "*def service():*"]
@@ -207,7 +195,7 @@ def test_class(cws_client):
     pass
 """
     )
-    result = pytester.runpytest(*PLUGIN)
+    result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*needs the `service` fixture to give a*"])
 
@@ -224,7 +212,7 @@ def test_event(cws_event):
     assert event["requestContext"]["http"]["method"] == "POST"
 """
     )
-    pytester.runpytest(*PLUGIN).assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
 
 
 def test_the_plugin_is_declared_as_a_pytest11_entry_point():
@@ -233,10 +221,6 @@ def test_the_plugin_is_declared_as_a_pytest11_entry_point():
     assert plugins == {"coworks": "coworks.testing"}
 
 
-@pytest.mark.skipif(
-    not _entry_point_installed(),
-    reason="the installed CoWorks predates its pytest11 entry point: reinstall it",
-)
 def test_pytest_loads_the_plugin_by_its_entry_point(pytester):
     pytester.makepyfile(
         """
