@@ -35,14 +35,16 @@ class TargetError(ValueError):
     """A TARGET that gives no usable service; says what to change."""
 
 
-def load_target(target: str) -> dict[str, TechMicroService]:
+def load_target(target: str | os.PathLike[str]) -> dict[str, TechMicroService]:
     """Build the services ``target`` names, by service name.
 
-    :param target: a notebook path, ``module:object`` or a module name (see the
-        module's docstring).
+    :param target: a notebook path (a ``Path`` is one too), ``module:object`` or a
+        module name (see the module's docstring).
     :raises TargetError: when the file or module is missing or fails, or the
         object is missing or not a service.
     """
+    if not isinstance(target, str):
+        return _notebook_services(Path(target))
     if target.endswith(".ipynb"):
         return _notebook_services(Path(target))
     module_name, colon, attribute = target.partition(":")

@@ -185,6 +185,10 @@ from coworks import TechMicroService, entry
 
 
 class Shop(TechMicroService):
+    # Lets every request in, whatever TOKEN a test sets: these tests read what the
+    # service receives, not whether it accepts it.
+    open_access = True
+
     @entry
     def get_item(self, item_id: int):
         return {"id": item_id}
@@ -207,7 +211,6 @@ class Shop(TechMicroService):
 
 class OpenShop(Shop):
     name = "open-shop"
-    open_access = True
 
     def openapi(self):
         # A stand-in for the runtime's own document: these tests are about the
@@ -215,8 +218,14 @@ class OpenShop(Shop):
         return {"openapi": "3.1.0", "info": {"title": self.name}}
 
 
+class ClosedShop(Shop):
+    name = "closed-shop"
+    open_access = False
+
+
 shop = Shop()
 open_shop = OpenShop()
+closed_shop = ClosedShop()
 """
 
 
@@ -349,15 +358,38 @@ def test_call_of_an_unknown_service_lists_the_known_ones():
     )
 
 
-def test_run_warns_about_each_open_service_only(shop):
-    for target, warned in [("shop_app:open_shop", True), ("shop_app:shop", False)]:
-        result = cws("run", target, "--port", "0", "--seconds", "0.05")
-        assert result.exit_code == 0, result.output
-        warning = (
-            "Warning: open-shop is open to every caller: no TOKEN is set and it has "
-            "no token_authorizer of its own; fine for local work only\n"
-        )
-        assert result.stderr == (warning if warned else "")
+def serve_briefly(target, env=None):
+    result = cws("run", target, "--port", "0", "--seconds", "0.05", env=env)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_run_warns_about_a_service_open_to_every_caller(shop):
+    assert serve_briefly("shop_app:open_shop").stderr == (
+        "Warning: open-shop is open to every caller: no TOKEN is set and it has no "
+        "token_authorizer of its own; fine for local work only\n"
+    )
+
+
+def test_run_says_nothing_of_a_service_that_checks_tokens(shop):
+    assert serve_briefly("shop_app:closed_shop").stderr == ""
+
+
+# Waits for the runtime's TechMicroService.open_access, being written beside this
+# branch; it runs once that is merged.
+@pytest.mark.skipif(
+    not hasattr(__import__("coworks").TechMicroService, "open_access"),
+    reason="TechMicroService.open_access is not merged yet",
+)
+def test_run_warns_when_no_token_is_set(tmp_path):
+    cell = (
+        "%%techservice\nfrom coworks import TechMicroService, entry\n\n"
+        "class Plain(TechMicroService):\n    @entry\n    def get(self):\n"
+        "        return 'hi'\n"
+    )
+    notebook = str(write_notebook(tmp_path / "plain.ipynb", cell))
+    assert "Warning: plain is open" in serve_briefly(notebook).stderr
+    assert serve_briefly(notebook, env={"TOKEN": "s3cret"}).stderr == ""
 
 
 def test_openapi_prints_the_services_document(shop):

@@ -45,6 +45,11 @@ def test_a_notebook_gives_every_service_by_name(folder):
     assert sorted(services) == ["shop", "till"]
 
 
+def test_a_path_object_is_a_notebook(folder):
+    write_notebook(folder / "shop.ipynb", "%%techservice\n" + SHOP)
+    assert list(load_target(folder / "shop.ipynb")) == ["shop"]
+
+
 def test_a_missing_notebook_is_named(folder):
     with pytest.raises(TargetError, match=r"^nope\.ipynb: no such notebook$"):
         load_target("nope.ipynb")
