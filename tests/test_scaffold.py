@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import os
 import subprocess
@@ -135,10 +136,21 @@ def test_a_missing_parent_folder_is_named(tmp_path):
         new_project("demo", tmp_path / "nope")
 
 
-# Runs once coworks.testing, the pytest plugin the project's tests use, is merged.
+def _plugin_installed() -> bool:
+    """Whether pytest finds coworks.testing as a new project's tests do: by the
+    pytest11 entry point of the installed CoWorks."""
+    return importlib.util.find_spec("coworks.testing") is not None and any(
+        plugin.value == "coworks.testing"
+        for plugin in importlib.metadata.entry_points(group="pytest11")
+    )
+
+
+# Runs once coworks.testing, the pytest plugin the project's tests use, is merged
+# and installed.
 @pytest.mark.skipif(
-    importlib.util.find_spec("coworks.testing") is None,
-    reason="coworks.testing is not merged yet",
+    not _plugin_installed(),
+    reason="coworks.testing is not merged yet, or the installed CoWorks predates "
+    "its pytest11 entry point: reinstall it",
 )
 def test_the_projects_own_tests_pass(tmp_path):
     project = new_project("demo", tmp_path)
