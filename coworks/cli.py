@@ -24,6 +24,7 @@ from .config import check_stage
 from .config import load_config
 from .export import ExportError
 from .export import export_notebook
+from .invoke import invoke
 from .targets import FORMS
 from .targets import TargetError
 from .targets import load_target
@@ -283,8 +284,6 @@ def call(
     a client writes it, with an optional ?query; JSON is the request body. Prints
     the status and the body; exits with 1 when the status is 400 or more.
     """
-    from .invoke import invoke
-
     if not path.startswith("/"):
         raise click.BadParameter(f"{path!r} must start with /", param_hint="PATH")
     chosen = _service(target, service)

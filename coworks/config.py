@@ -244,7 +244,9 @@ def _read_project_file(
             f"{path}: must be a mapping of commands to options, as in 'run: "
             "{port: 8001}'"
         )
-    stages = content.pop(STAGES, None) or {}
+    stages = content.pop(STAGES, None)
+    if stages is None:
+        stages = {}
     if not isinstance(stages, dict):
         raise ConfigError(f"{path}: {STAGES} must map stage names to sections")
     by_stage = {}
@@ -269,49 +271,44 @@ def _commands(
         raise ConfigError(f"{path}: {prefix} must map commands to their options")
     checked = {}
     for command, options in sections.items():
-        allowed = SETTINGS.get(command) if isinstance(command, str) else None
-        if allowed is None:
+        if command not in SETTINGS:
             known = sorted(SETTINGS) + ([] if prefix else [STAGES])
             raise ConfigError(
                 f"{path}: {where}{command} is not a command with settings; "
                 f"allowed: {', '.join(known)}"
             )
-        if options is None:
-            options = {}
-        if not isinstance(options, dict):
-            raise ConfigError(
-                f"{path}: {where}{command} must map options to values, as in "
-                f"'{next(iter(allowed))}: ...'"
-            )
-        checked[command] = {
-            option: _value(option, value, allowed, path, project_dir, where + command)
-            for option, value in options.items()
-        }
+        checked[command] = _options(
+            options, command, f"{where}{command}", path, project_dir
+        )
     return checked
 
 
-def _value(
-    option: t.Any,
-    value: t.Any,
-    allowed: dict[str, Setting],
-    path: Path,
-    project_dir: Path,
-    where: str,
-) -> t.Any:
-    setting = allowed.get(option) if isinstance(option, str) else None
-    command = where.rpartition(".")[2]
-    if setting is None:
+def _options(
+    options: t.Any, command: str, key: str, path: Path, project_dir: Path
+) -> dict[str, t.Any]:
+    """Check the options of one command section; resolve paths."""
+    allowed = SETTINGS[command]
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
         raise ConfigError(
-            f"{path}: {where}.{option} is not an option of 'cws {command}'; "
-            f"allowed: {', '.join(allowed)}"
+            f"{path}: {key} must map options to values, as in "
+            f"'{next(iter(allowed))}: ...'"
         )
-    if not setting.accepts(value):
-        raise ConfigError(
-            f"{path}: {where}.{option} must be {setting.allowed}, not {value!r}"
-        )
-    if setting.kind is Path:
-        return str(project_dir / value)
-    return value
+    checked = {}
+    for option, value in options.items():
+        setting = allowed.get(option) if isinstance(option, str) else None
+        if setting is None:
+            raise ConfigError(
+                f"{path}: {key}.{option} is not an option of 'cws {command}'; "
+                f"allowed: {', '.join(allowed)}"
+            )
+        if not setting.accepts(value):
+            raise ConfigError(
+                f"{path}: {key}.{option} must be {setting.allowed}, not {value!r}"
+            )
+        checked[option] = str(project_dir / value) if setting.kind is Path else value
+    return checked
 
 
 def _read_env_file(path: Path) -> tuple[dict[str, str], list[str]]:

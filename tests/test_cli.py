@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from helpers import NOTEBOOK
 from helpers import write_notebook
 
+from coworks import TechMicroService
 from coworks.cli import main
 
 
@@ -378,7 +379,7 @@ def test_run_says_nothing_of_a_service_that_checks_tokens(shop):
 # Waits for the runtime's TechMicroService.open_access, being written beside this
 # branch; it runs once that is merged.
 @pytest.mark.skipif(
-    not hasattr(__import__("coworks").TechMicroService, "open_access"),
+    not hasattr(TechMicroService, "open_access"),
     reason="TechMicroService.open_access is not merged yet",
 )
 def test_run_warns_when_no_token_is_set(tmp_path):
@@ -411,7 +412,7 @@ def test_openapi_writes_the_document_into_a_file(shop):
 # Waits for the runtime's TechMicroService.openapi(), being written beside this
 # branch; it runs once that is merged.
 @pytest.mark.skipif(
-    not hasattr(__import__("coworks").TechMicroService, "openapi"),
+    not hasattr(TechMicroService, "openapi"),
     reason="TechMicroService.openapi() is not merged yet",
 )
 def test_openapi_of_a_notebook_service_names_its_paths():

@@ -146,7 +146,10 @@ def test_a_good_stage_name_passes(stage):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("- run\n", "must be a mapping of commands to options"),
+        (
+            "- run\n",
+            "must be a mapping of commands to options, as in 'run: {port: 8001}'",
+        ),
         (
             "deploy:\n  region: eu\n",
             "deploy is not a command with settings; allowed: call, export, "
@@ -159,37 +162,50 @@ def test_a_good_stage_name_passes(stage):
         ("run: 8001\n", "run must map options to values, as in 'port: ...'"),
         ("run:\n  port: abc\n", "run.port must be a port from 0 to 65535, not 'abc'"),
         ("run:\n  port: true\n", "run.port must be a port from 0 to 65535, not True"),
-        ("run:\n  port: 70000\n", "run.port must be a port from 0 to 65535, not 70000"),
-        ("run:\n  seconds: 0\n", "run.seconds must be a number of seconds above 0"),
+        (
+            "run:\n  port: 70000\n",
+            "run.port must be a port from 0 to 65535, not 70000",
+        ),
+        (
+            "run:\n  seconds: 0\n",
+            "run.seconds must be a number of seconds above 0, not 0",
+        ),
         ("routes:\n  json: 1\n", "routes.json must be true or false, not 1"),
         (
             "call:\n  header: 'Accept: text/plain'\n",
-            "call.header must be a list of 'Name: value' strings",
+            "call.header must be a list of 'Name: value' strings, not 'Accept: "
+            "text/plain'",
         ),
         ("stages: [prod]\n", "stages must map stage names to sections"),
-        ("stages:\n  pro d: {}\n", "stages.pro d is not a stage name"),
+        (
+            "stages:\n  pro d: {}\n",
+            "stages.pro d is not a stage name (letters, digits, '-' or '_')",
+        ),
         (
             "stages:\n  prod:\n    deploy: {}\n",
             "stages.prod.deploy is not a command with settings; allowed: call, "
-            "export, openapi, routes, run\n",
+            "export, openapi, routes, run",
         ),
         (
             "stages:\n  prod:\n    run:\n      port: x\n",
             "stages.prod.run.port must be a port from 0 to 65535, not 'x'",
         ),
-        ("run:\n  port: [8001\n", "not valid YAML (line 3: expected ',' or ']'"),
     ],
 )
 def test_a_bad_project_file_is_one_line_naming_file_and_key(tmp_path, text, message):
     write(tmp_path, "project.cws.yml", text)
     with pytest.raises(ConfigError) as error:
         load_config(tmp_path)
+    assert str(error.value) == f"{tmp_path / 'project.cws.yml'}: {message}"
+
+
+def test_a_project_file_that_is_not_yaml_gives_the_line(tmp_path):
+    write(tmp_path, "project.cws.yml", "run:\n  port: [8001\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(tmp_path)
     said = str(error.value)
-    assert said.startswith(f"{tmp_path / 'project.cws.yml'}: ")
+    assert said.startswith(f"{tmp_path / 'project.cws.yml'}: not valid YAML (line 3: ")
     assert "\n" not in said
-    assert message.rstrip("\n") in said
-    if message.endswith("\n"):  # the whole list of what is allowed
-        assert said.endswith(message.rstrip("\n"))
 
 
 def test_a_missing_project_directory_is_named(tmp_path):
