@@ -44,7 +44,7 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _TARGET_HELP = f"TARGET is {FORMS}."
 
 
-def _stage(ctx: click.Context, param: click.Parameter, value: str | None) -> t.Any:
+def _stage(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if not value:
         return None
     try:
