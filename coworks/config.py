@@ -250,7 +250,8 @@ def _read_project_file(
     if not isinstance(stages, dict):
         raise ConfigError(f"{path}: {STAGES} must map stage names to sections")
     by_stage = {}
-    for name, section in stages.items():
+    for key, section in stages.items():
+        name = str(key) if isinstance(key, int) and not isinstance(key, bool) else key
         if not isinstance(name, str) or not _STAGE_NAME.fullmatch(name):
             raise ConfigError(
                 f"{path}: {STAGES}.{name} is not a stage name (letters, digits, "

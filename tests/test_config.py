@@ -78,6 +78,11 @@ def test_the_stage_section_overrides_the_command_section_key_by_key(tmp_path):
     assert load_config(tmp_path).defaults("run") == {"port": 8001, "seconds": 30}
 
 
+def test_a_stage_named_by_digits_alone_is_found(tmp_path):
+    write(tmp_path, "project.cws.yml", "stages:\n  2024:\n    run:\n      port: 9000\n")
+    assert load_config(tmp_path, "2024").defaults("run") == {"port": 9000}
+
+
 def test_paths_in_the_project_file_are_relative_to_the_project(tmp_path):
     write(tmp_path, "project.cws.yml", "export:\n  output: build/app\n")
     config = load_config(tmp_path)
