@@ -1,26 +1,94 @@
-"""The ``cws`` command: export, serve and inspect the services of a notebook."""
+"""The ``cws`` command: create, inspect, call, serve and export services.
+
+Each command is a thin face over a library function. The group reads the project's
+configuration first (see :mod:`coworks.config`): ``project.cws.yml`` gives the
+options' defaults, ``.env`` files the environment, and ``CWS_<COMMAND>_<OPTION>``
+variables the options.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import typing as t
 from pathlib import Path
 
 import click
 
+from .config import ENV_PREFIX
+from .config import STAGE_VARIABLE
+from .config import ConfigError
+from .config import apply_environment
+from .config import check_stage
+from .config import load_config
 from .export import ExportError
 from .export import export_notebook
-from .sources import SourceError
-from .sources import load_services
+from .invoke import invoke
+from .targets import FORMS
+from .targets import TargetError
+from .targets import load_target
+from .targets import pick
+
+if t.TYPE_CHECKING:
+    from .service import TechMicroService
 
 NOTEBOOK = click.Path(exists=True, dir_okay=False, path_type=Path)
 
+#: The verbs ``cws call`` sends.
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
-@click.group()
+# A header name, as HTTP defines a token.
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+_TARGET_HELP = f"TARGET is {FORMS}."
+
+
+def _stage(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return check_stage(value)
+    except ConfigError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@click.group(context_settings={"auto_envvar_prefix": ENV_PREFIX})
 @click.version_option(package_name="coworks")
-def main() -> None:
-    """CoWorks: tech services and business flows written in Jupyter notebooks."""
+@click.option(
+    "--stage",
+    metavar="NAME",
+    envvar=STAGE_VARIABLE,
+    show_envvar=True,
+    callback=_stage,
+    help="Stage whose settings apply: its section of project.cws.yml and its "
+    ".env.NAME file. Services see it as CWS_STAGE.",
+)
+@click.option(
+    "--project-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("."),
+    help="Folder holding project.cws.yml and the .env files [default: the "
+    "current directory].",
+)
+@click.pass_context
+def main(ctx: click.Context, stage: str | None, project_dir: Path) -> None:
+    """CoWorks: tech services and business flows written in Jupyter notebooks.
+
+    An option's value comes from, highest first: the command line, the
+    environment (the shell, then .env.STAGE, then .env, as CWS_COMMAND_OPTION),
+    project.cws.yml's stage section, then its command section.
+    """
+    if ctx.invoked_subcommand == "new":
+        return  # a new project is made outside any project's settings
+    try:
+        config = load_config(project_dir, stage)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    for warning in config.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    apply_environment(config)
+    ctx.default_map = config.default_map()
 
 
 def _finite(value: float | None) -> float | None:
@@ -29,14 +97,18 @@ def _finite(value: float | None) -> float | None:
     return value
 
 
-def _services(notebook: Path) -> dict[str, t.Any]:
+def _services(target: str) -> dict[str, TechMicroService]:
     try:
-        services = load_services(notebook)
-    except SourceError as error:
+        return load_target(target)
+    except TargetError as error:
         raise click.ClickException(str(error)) from None
-    if not services:
-        raise click.ClickException(f"{notebook} has no %%techservice cell")
-    return services
+
+
+def _service(target: str, name: str | None) -> TechMicroService:
+    try:
+        return pick(_services(target), name, how="--service NAME")
+    except TargetError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @main.command()
@@ -44,17 +116,16 @@ def _services(notebook: Path) -> dict[str, t.Any]:
 @click.option(
     "-o",
     "--output",
-    "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Directory to write into [default: build/NOTEBOOK_NAME]. An earlier "
     "export there is replaced whole; any other file there stops the export.",
 )
-def export(notebook: Path, out_dir: Path | None) -> None:
+def export(notebook: Path, output: Path | None) -> None:
     """Write one Lambda zip per service and one DAG file per flow of NOTEBOOK."""
-    out_dir = out_dir or Path("build") / notebook.stem
+    output = output or Path("build") / notebook.stem
     try:
-        manifest = export_notebook(notebook, out_dir)
+        manifest = export_notebook(notebook, output)
     except ExportError as error:
         raise click.ClickException(str(error)) from None
     for service in manifest["services"]:
@@ -62,29 +133,29 @@ def export(notebook: Path, out_dir: Path | None) -> None:
         click.echo(f"service {service['name']:<16} {service['zip']} ({size:.1f} MB)")
     for dag in manifest["dags"]:
         click.echo(f"flow    {dag['dag_id']:<16} {dag['path']}")
-    click.echo(f"manifest: {out_dir / 'manifest.json'}")
+    click.echo(f"manifest: {output / 'manifest.json'}")
 
 
-@main.command()
-@click.argument("notebook", type=NOTEBOOK)
-@click.option("--json", "as_json", is_flag=True, help="Print the routes as JSON.")
-def routes(notebook: Path, as_json: bool) -> None:
-    """Show the routes of every service of NOTEBOOK."""
-    services = _services(notebook)
-    if as_json:
+@main.command(epilog=_TARGET_HELP)
+@click.argument("target")
+@click.option("--json", "json", is_flag=True, help="Print the routes as JSON.")
+def routes(target: str, json: bool) -> None:
+    """Show the routes of every service of TARGET."""
+    services = _services(target)
+    if json:
         listing = {
             name: [route.as_dict() for route in service.routes]
             for name, service in services.items()
         }
-        click.echo(json.dumps(listing, indent=2))
+        click.echo(_json_text(listing))
         return
     for name, service in services.items():
         for route in service.routes:
             click.echo(f"{name:<16} {route.method:<7} {route.rule}")
 
 
-@main.command()
-@click.argument("notebook", type=NOTEBOOK)
+@main.command(epilog=_TARGET_HELP)
+@click.argument("target")
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
@@ -99,19 +170,185 @@ def routes(notebook: Path, as_json: bool) -> None:
     default=None,
     help="Stop after this many seconds (default: run until interrupted).",
 )
-def run(notebook: Path, port: int, seconds: float | None) -> None:
-    """Serve the services of NOTEBOOK on 127.0.0.1, each under /<service>."""
+def run(target: str, port: int, seconds: float | None) -> None:
+    """Serve the services of TARGET on 127.0.0.1, each under /<service>."""
     from . import local
 
-    services = _services(notebook)
+    services = _services(target)
     try:
         server = local.make(services, port)
     except OSError as error:
         raise click.ClickException(f"{error.strerror}; choose another --port") from None
+    for name, service in services.items():
+        if getattr(service, "open_access", False):
+            click.echo(
+                f"Warning: {name} is open to every caller: no TOKEN is set and it "
+                "has no token_authorizer of its own; fine for local work only",
+                err=True,
+            )
     for name in services:
         click.echo(f"{name:<16} http://{local.HOST}:{server.port}/{name}")
     click.echo("Press Ctrl+C to stop." if seconds is None else f"Serving {seconds} s.")
     local.serve(server, seconds)
+
+
+def _json_argument(ctx: click.Context, param: click.Parameter, value: t.Any) -> t.Any:
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as error:
+        raise click.BadParameter(f"not valid JSON ({error})") from None
+
+
+def _method(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    # Not a click.Choice, which would show the verbs in lower case.
+    if value.upper() not in METHODS:
+        raise click.BadParameter(f"{value!r} is not one of {', '.join(METHODS)}")
+    return value.upper()
+
+
+def _headers(
+    ctx: click.Context, param: click.Parameter, values: t.Sequence[str]
+) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for value in values:
+        name, colon, text = value.partition(":")
+        if not colon or not _HEADER_NAME.fullmatch(name.strip()):
+            raise click.BadParameter(f"{value!r} is not 'Name: value'")
+        headers[name.strip()] = text.strip()
+    return headers
+
+
+def _queries(
+    ctx: click.Context, param: click.Parameter, values: t.Sequence[str]
+) -> dict[str, list[str]]:
+    query: dict[str, list[str]] = {}
+    for value in values:
+        key, equals, text = value.partition("=")
+        if not equals or not key:
+            raise click.BadParameter(f"{value!r} is not 'key=value'")
+        query.setdefault(key, []).append(text)
+    return query
+
+
+@main.command(epilog=_TARGET_HELP)
+@click.argument("target")
+@click.argument("method", callback=_method)
+@click.argument("path")
+@click.argument("body", metavar="[JSON]", required=False, callback=_json_argument)
+@click.option(
+    "-s",
+    "--service",
+    metavar="NAME",
+    help="The service to call, when TARGET has several.",
+)
+@click.option(
+    "-H",
+    "--header",
+    metavar="'NAME: VALUE'",
+    multiple=True,
+    callback=_headers,
+    help="A request header; repeat for several.",
+)
+@click.option(
+    "-q",
+    "--query",
+    metavar="KEY=VALUE",
+    multiple=True,
+    callback=_queries,
+    help="A query parameter, added to any ?query in PATH; repeat for several.",
+)
+@click.option(
+    "--token",
+    envvar="TOKEN",
+    show_envvar=True,
+    help="Sent as 'Authorization: Bearer TOKEN', unless -H gives an "
+    "Authorization header; --token '' sends none.",
+)
+@click.pass_context
+def call(
+    ctx: click.Context,
+    target: str,
+    method: str,
+    path: str,
+    body: t.Any,
+    service: str | None,
+    header: dict[str, str],
+    query: dict[str, list[str]],
+    token: str | None,
+) -> None:
+    """Call an entry of a service of TARGET through the Lambda event path.
+
+    METHOD is GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS. PATH is the path as
+    a client writes it, with an optional ?query; JSON is the request body. Prints
+    the status and the body; exits with 1 when the status is 400 or more.
+    """
+    if not path.startswith("/"):
+        raise click.BadParameter(f"{path!r} must start with /", param_hint="PATH")
+    chosen = _service(target, service)
+    headers = dict(header)
+    if token and not any(name.lower() == "authorization" for name in headers):
+        headers["Authorization"] = f"Bearer {token}"
+    result = invoke(chosen, method, path, json=body, query=query, headers=headers)
+    click.echo(result.describe())
+    ctx.exit(0 if result.ok else 1)
+
+
+@main.command(epilog=_TARGET_HELP)
+@click.argument("target")
+@click.option(
+    "-s",
+    "--service",
+    metavar="NAME",
+    help="The service to describe, when TARGET has several.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the document into this file instead of printing it.",
+)
+def openapi(target: str, service: str | None, output: Path | None) -> None:
+    """Print the OpenAPI document of a service of TARGET."""
+    text = _json_text(_service(target, service).openapi())
+    if output is None:
+        click.echo(text)
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text + "\n", encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"cannot write {output}: {error.strerror}") from None
+    click.echo(f"openapi: {output}")
+
+
+@main.command()
+@click.argument("name")
+@click.option(
+    "--dir",
+    "parent",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    help="Folder to create the project in [default: the current directory].",
+)
+def new(name: str, parent: Path) -> None:
+    """Create the project folder NAME: a notebook with a first service, its
+    tests, project.cws.yml, .env.example and .gitignore."""
+    from .scaffold import ScaffoldError
+    from .scaffold import new_project
+
+    try:
+        project = new_project(name, parent)
+    except ScaffoldError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"created {project}")
+    click.echo(f"next: cd {project} && cp .env.example .env && pytest")
+
+
+def _json_text(value: t.Any) -> str:
+    return json.dumps(value, indent=2)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import typing as t
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,17 @@ def airflow_home() -> Path:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_AIRFLOW_HOME, ignore_errors=True)
+
+
+@pytest.fixture
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> t.Iterator[None]:
+    """A shell without the variables cws reads; what a test exports is undone."""
+    for name in ("CWS_STAGE", "CWS_PROJECT_DIR", "CWS_RUN_PORT", "TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 @pytest.fixture(scope="session")

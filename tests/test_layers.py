@@ -10,6 +10,16 @@ import pytest
 
 HEAVY = ["airflow", "IPython", "ipykernel", "jupyter_client", "boto3", "botocore"]
 
+#: The project tooling: the command line, its configuration and TARGETs.
+TOOLING = [
+    "yaml",
+    "dotenv",
+    "coworks.cli",
+    "coworks.config",
+    "coworks.targets",
+    "coworks.scaffold",
+]
+
 
 def loaded_after(statement: str) -> set[str]:
     """Top-level modules, and coworks' own submodules, loaded by ``statement``."""
@@ -25,11 +35,17 @@ def loaded_after(statement: str) -> set[str]:
     ("statement", "absent"),
     [
         # The service runtime, as a Lambda zip runs it.
-        ("import coworks", HEAVY + ["nbformat", "coworks.export", "coworks.sources"]),
-        ("from coworks import TechMicroService, entry", HEAVY + ["nbformat"]),
+        (
+            "import coworks",
+            HEAVY + TOOLING + ["nbformat", "coworks.export", "coworks.sources"],
+        ),
+        ("from coworks import TechMicroService, entry", HEAVY + TOOLING + ["nbformat"]),
         # Export works without IPython or Airflow.
         ("import coworks.export", HEAVY),
         ("import coworks.cli", HEAVY),
+        # Configuration and TARGETs serve export and deploy too, without a notebook.
+        ("import coworks.config", HEAVY),
+        ("import coworks.targets", HEAVY),
         # The notebook's Python face does not need IPython.
         ("from coworks.notebook import call", HEAVY),
     ],
