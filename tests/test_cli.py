@@ -130,7 +130,6 @@ def test_run_on_a_busy_port_says_to_choose_another():
 def test_the_local_server_gives_services_the_clients_scheme():
     from flask import request
 
-    from coworks import TechMicroService
     from coworks import entry
     from coworks import local
 
@@ -156,7 +155,6 @@ def test_export_defaults_to_a_folder_named_after_the_notebook(tmp_path, monkeypa
 
 
 def test_the_local_server_adds_no_content_type_to_a_204():
-    from coworks import TechMicroService
     from coworks import entry
     from coworks import local
 
@@ -376,12 +374,6 @@ def test_run_says_nothing_of_a_service_that_checks_tokens(shop):
     assert serve_briefly("shop_app:closed_shop").stderr == ""
 
 
-# Waits for the runtime's TechMicroService.open_access, being written beside this
-# branch; it runs once that is merged.
-@pytest.mark.skipif(
-    not hasattr(TechMicroService, "open_access"),
-    reason="TechMicroService.open_access is not merged yet",
-)
 def test_run_warns_when_no_token_is_set(tmp_path):
     cell = (
         "%%techservice\nfrom coworks import TechMicroService, entry\n\n"
@@ -409,12 +401,6 @@ def test_openapi_writes_the_document_into_a_file(shop):
     assert written == {"openapi": "3.1.0", "info": {"title": "open-shop"}}
 
 
-# Waits for the runtime's TechMicroService.openapi(), being written beside this
-# branch; it runs once that is merged.
-@pytest.mark.skipif(
-    not hasattr(TechMicroService, "openapi"),
-    reason="TechMicroService.openapi() is not merged yet",
-)
 def test_openapi_of_a_notebook_service_names_its_paths():
     result = cws("openapi", str(NOTEBOOK), "--service", "countries")
     assert result.exit_code == 0, result.output

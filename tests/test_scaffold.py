@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -137,34 +134,6 @@ def test_a_missing_parent_folder_is_named(tmp_path):
         new_project("demo", tmp_path / "nope")
 
 
-def _plugin_installed() -> bool:
-    """Whether this checkout has coworks.testing, and pytest finds it as a new
-    project's tests do: by the pytest11 entry point of the installed CoWorks.
-
-    An editable install of another checkout can lend its coworks.testing to this
-    one; a plugin from another tree would test a mix of the two, so it does not
-    count.
-    """
-    spec = importlib.util.find_spec("coworks.testing")
-    mine = ROOT / "coworks" / "testing"
-    return (
-        spec is not None
-        and spec.origin is not None
-        and Path(spec.origin).is_relative_to(mine)
-        and any(
-            plugin.value == "coworks.testing"
-            for plugin in importlib.metadata.entry_points(group="pytest11")
-        )
-    )
-
-
-# Runs once coworks.testing, the pytest plugin the project's tests use, is merged
-# and installed.
-@pytest.mark.skipif(
-    not _plugin_installed(),
-    reason="this checkout has no coworks.testing yet, or the installed CoWorks "
-    "predates its pytest11 entry point: reinstall it",
-)
 def test_the_projects_own_tests_pass(tmp_path):
     project = new_project("demo", tmp_path)
     # This checkout's coworks, whatever else is installed; no TOKEN from the shell.
