@@ -60,9 +60,11 @@ def token_of(event: dict[str, t.Any]) -> str | None:
 
 def answer(event: dict[str, t.Any], allowed: bool) -> dict[str, t.Any]:
     """The authorizer response of ``event``'s kind."""
-    if event.get("version") == "2.0":
+    if "methodArn" not in event:  # an HTTP API authorizer names its routeArn
         return {"isAuthorized": allowed}
-    resource = event.get("methodArn")
+    resource = event["methodArn"]
+    if not isinstance(resource, str):
+        allowed, resource = False, "*"  # no resource to allow: deny them all
     return {
         "principalId": "coworks",
         "policyDocument": {
@@ -71,7 +73,7 @@ def answer(event: dict[str, t.Any], allowed: bool) -> dict[str, t.Any]:
                 {
                     "Action": "execute-api:Invoke",
                     "Effect": "Allow" if allowed else "Deny",
-                    "Resource": resource if isinstance(resource, str) else "*",
+                    "Resource": resource,
                 }
             ],
         },

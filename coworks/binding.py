@@ -94,12 +94,16 @@ class EntrySignature:
     returns: t.Any = inspect.Parameter.empty
 
     @classmethod
-    def of(cls, func: t.Callable[..., t.Any]) -> EntrySignature:
+    def of(
+        cls, func: t.Callable[..., t.Any], name: str | None = None
+    ) -> EntrySignature:
         """Read the signature of an entry method.
 
+        :param name: the name the method has in its class, which gives the route;
+            defaults to the function's own name.
         :raises EntryError: when the signature cannot be bound from a request.
         """
-        name = func.__name__
+        name = name or func.__name__
         if inspect.iscoroutinefunction(func):
             raise EntryError(f"entry {name!r} is async; entries are plain methods")
         try:
@@ -151,6 +155,12 @@ class EntrySignature:
 
     def bind(self, view_args: dict[str, str], request: Request) -> dict[str, t.Any]:
         """The keyword arguments for a call to the entry from this request."""
+        try:
+            return self._bind(view_args, request)
+        except RecursionError:  # a model that holds itself, nested very deep
+            raise BindingError("body", "nested too deeply") from None
+
+    def _bind(self, view_args: dict[str, str], request: Request) -> dict[str, t.Any]:
         kwargs = {
             p.name: convert_text(view_args[p.name], p.annotation, p.name)
             for p in self.path
@@ -189,6 +199,12 @@ class EntrySignature:
             param = self._known(key, kwargs)
             if param is None:
                 kwargs[key] = texts[0] if len(texts) == 1 else texts
+            elif (
+                param.source == "json"
+                and where == "form"
+                and param is not (self.whole_body)
+            ):
+                kwargs[key] = _json_field(texts[-1], param)
             elif param.source != "text" or param is self.whole_body:
                 whole = param is self.whole_body
                 raise BindingError(
@@ -221,8 +237,12 @@ class EntrySignature:
             return  # an empty body, or one the entry reads itself
         try:
             body = json.loads(data, parse_constant=_no_constant)
-        except ValueError:
-            raise BindingError("body", "not valid JSON") from None
+        except ValueError as error:
+            too_long = "digits" in str(error)  # Python's limit on integer digits
+            problem = (
+                "holds a number too long to read" if too_long else "not valid JSON"
+            )
+            raise BindingError("body", problem) from None
         except RecursionError:
             raise BindingError("body", "JSON nested too deeply") from None
         model = self.whole_body
@@ -242,6 +262,18 @@ class EntrySignature:
                 kwargs[key] = check_json(
                     value, param.annotation, key, nullable=param.default is None
                 )
+
+
+def _json_field(text: str, param: Parameter) -> t.Any:
+    """A form field holding the JSON of an option a form cannot say as text, as
+    a multipart upload sends the metadata of its file."""
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except ValueError:
+        raise BindingError(
+            param.name, f"a form field of JSON text; {_expected(param)}"
+        ) from None
+    return check_json(value, param.annotation, param.name, param.default is None)
 
 
 def _check_path(entry: str, path: list[Parameter]) -> None:

@@ -33,4 +33,4 @@ class Blueprint(flask.Blueprint):
         import_name = flask_options.pop("import_name", type(self).__module__)
         super().__init__(name or class_name(type(self)), import_name, **flask_options)
         #: The entries of the blueprint, by method name.
-        self.blueprint_entries: dict[str, Entry] = register_entries(self, self)
+        self.blueprint_entries: dict[str, Entry] = register_entries(self, Blueprint)

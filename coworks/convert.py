@@ -86,24 +86,50 @@ def _is_literal(kind: t.Any) -> bool:
     )
 
 
-def json_problem(annotation: t.Any) -> str | None:
-    """Why a JSON value can never have this type, or None when one can."""
+def json_problem(annotation: t.Any, seen: frozenset[t.Any] = frozenset()) -> str | None:
+    """Why a JSON value can never have this type, or None when one can; the fields
+    of dataclasses and the keys of TypedDicts are looked into."""
     target = unwrap_optional(annotation)
     origin = t.get_origin(target)
-    if target in (t.Any, inspect.Parameter.empty, type(None), uuid.UUID) or is_model(
-        target
-    ):
-        return None
+    if target in seen or target in _JSON_SCALARS or is_pydantic(target):
+        return None  # pydantic says itself what it can build
     if origin in (t.Union, types.UnionType, list, dict) or target in (list, dict):
-        for arg in t.get_args(target)[1:] if origin is dict else t.get_args(target):
-            if (problem := json_problem(arg)) is not None:
-                return problem
-        return None
-    if _is_literal(target) or t.is_typeddict(target):
-        return None
-    if target in (str, int, float, bool):
-        return None
+        args = t.get_args(target)[1:] if origin is dict else t.get_args(target)
+        return _first_problem(args, seen)
+    if origin is t.Literal:
+        if all(v is None or isinstance(v, (str, int)) for v in t.get_args(target)):
+            return None
+        return "a Literal of values JSON has no words for"
+    if t.is_typeddict(target) or (
+        isinstance(target, type) and dataclasses.is_dataclass(target)
+    ):
+        return _model_problem(target, seen | {target})
     return f"JSON has no value of type {getattr(target, '__name__', target)!s}"
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None), uuid.UUID, t.Any)
+
+
+def _first_problem(kinds: t.Iterable[t.Any], seen: frozenset[t.Any]) -> str | None:
+    for kind in kinds:
+        if (problem := json_problem(kind, seen)) is not None:
+            return problem
+    return None
+
+
+def _model_problem(model: type, seen: frozenset[t.Any]) -> str | None:
+    try:
+        hints = t.get_type_hints(model)
+    except Exception as error:
+        return f"the annotations of {model.__name__} do not resolve ({error})"
+    if dataclasses.is_dataclass(model):
+        for key, hint in hints.items():
+            if isinstance(hint, dataclasses.InitVar):
+                return f"{model.__name__}.{key} is an InitVar, which JSON cannot fill"
+        names = [f.name for f in dataclasses.fields(model) if f.init]
+        hints = {key: hints.get(key, t.Any) for key in names}
+    problem = _first_problem(hints.values(), seen)
+    return f"in {model.__name__}: {problem}" if problem else None
 
 
 def is_file(annotation: t.Any) -> bool:
@@ -151,7 +177,12 @@ def convert_text(text: str, annotation: t.Any, name: str) -> t.Any:
                 return value
         raise BindingError(name, f"expected {_one_of(target)}, got {text!r}")
     if target is PurePosixPath:
-        return PurePosixPath(text)
+        path = PurePosixPath(text)
+        if path.is_absolute() or ".." in path.parts:
+            raise BindingError(
+                name, f"expected a relative path without '..', got {text!r}"
+            )
+        return path
     return text
 
 
@@ -184,9 +215,9 @@ def check_json(
         return _build_dataclass(value, target, name)
     if target is uuid.UUID and isinstance(value, str):
         return _uuid(value, name)
+    if t.is_typeddict(target):
+        return _check_typeddict(value, target, name)
     origin = t.get_origin(target) or target
-    if t.is_typeddict(origin):
-        origin = dict  # its keys are the entry's to read
     if origin is dict and isinstance(value, dict) and len(t.get_args(target)) == 2:
         of = t.get_args(target)[1]
         return {k: check_json(v, of, f"{name}.{k}") for k, v in value.items()}
@@ -194,6 +225,8 @@ def check_json(
         return value
     if origin is float and isinstance(value, (int, float)):
         return _float(value, name)
+    if origin is str and isinstance(value, str):
+        return _unicode(value, name)
     if isinstance(value, origin) and not (origin is int and isinstance(value, bool)):
         return value
     raise BindingError(name, f"expected {type_name(origin)}, got {kind_name(value)}")
@@ -237,6 +270,30 @@ def _uuid(text: str, name: str) -> uuid.UUID:
         raise BindingError(name, f"expected a UUID, got {text!r}") from None
 
 
+def _unicode(text: str, name: str) -> str:
+    """JSON may escape lone surrogates, which no UTF-8 text can hold."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BindingError(name, "expected text, got invalid Unicode") from None
+    return text
+
+
+def _check_typeddict(value: t.Any, kind: t.Any, name: str) -> dict[str, t.Any]:
+    """A JSON object with the keys of a TypedDict, each value checked."""
+    if not isinstance(value, dict):
+        raise BindingError(name, f"expected an object, got {kind_name(value)}")
+    hints = t.get_type_hints(kind)
+    for key in value:
+        if key not in hints:
+            expected = ", ".join(hints) or "none"
+            raise BindingError(f"{name}.{key}", f"unknown key (expected: {expected})")
+    for key in kind.__required_keys__:
+        if key not in value:
+            raise BindingError(f"{name}.{key}", "missing required key")
+    return {k: check_json(v, hints[k], f"{name}.{k}") for k, v in value.items()}
+
+
 def _build_dataclass(value: t.Any, cls: type, name: str) -> t.Any:
     """A dataclass instance from a JSON object: every field checked by its type."""
     if not isinstance(value, dict):
@@ -264,7 +321,7 @@ def _build_dataclass(value: t.Any, cls: type, name: str) -> t.Any:
             raise BindingError(where, "missing required field")
     try:
         return cls(**kwargs)
-    except (TypeError, ValueError) as error:  # raised by its __post_init__
+    except ValueError as error:  # its __post_init__ refusing the values
         raise BindingError(name, str(error)) from None
 
 

@@ -17,6 +17,7 @@ from flask import request
 from .binding import EntryError
 from .binding import EntrySignature
 from .binding import to_response
+from .routing import VERBS
 from .routing import RoutingError
 
 if t.TYPE_CHECKING:
@@ -98,10 +99,14 @@ def entry(
 def _stages(stage: str | t.Iterable[str] | None) -> frozenset[str] | None:
     if stage is None:
         return None
-    stages = frozenset([stage] if isinstance(stage, str) else stage)
-    if not stages or not all(isinstance(s, str) and s for s in stages):
-        raise EntryError(f"stage must be a stage name or a list of them, not {stage!r}")
-    return stages
+    problem = EntryError(f"stage must be a stage name or a list of them, not {stage!r}")
+    if isinstance(stage, str):
+        stage = [stage]
+    elif not isinstance(stage, (list, tuple, set, frozenset)):
+        raise problem
+    if not stage or not all(isinstance(s, str) and s for s in stage):
+        raise problem
+    return frozenset(stage)
 
 
 def class_name(cls: type) -> str:
@@ -116,29 +121,48 @@ def current_stage() -> str | None:
     return os.environ.get(STAGE_VARIABLE) or None
 
 
-def register_entries(scaffold: Scaffold, owner: object) -> dict[str, Entry]:
-    """Add a route to ``scaffold`` for each entry method of ``owner``'s class that
-    exists in the current stage; return them by method name.
+def register_entries(scaffold: Scaffold, base: type) -> dict[str, Entry]:
+    """Add a route to ``scaffold`` for each entry method of its class that exists
+    in the current stage; return them by method name.
 
+    :param base: the framework class ``scaffold`` derives from, whose attributes
+        an entry may not hide.
     :raises RoutingError: when two entries serve the same verb and path.
+    :raises EntryError: when an entry hides an attribute of the framework.
     """
     stage = current_stage()
     added: dict[str, Entry] = {}
-    for attr, func in _entry_methods(type(owner)):
+    for attr, func in _entry_methods(type(scaffold)):
+        _check_not_hiding(attr, scaffold, base)
         options = getattr(func, _MARK)
         if options.stages is not None and stage not in options.stages:
             continue
-        found = Entry(attr, EntrySignature.of(func), options, inspect.getdoc(func))
+        signature = EntrySignature.of(func, attr)
+        found = Entry(attr, signature, options, inspect.getdoc(func))
         _check_unique(found, added.values())
         added[attr] = found
         route = found.signature.route
         scaffold.add_url_rule(
             route.rule,
             endpoint=attr,
-            view_func=_view(getattr(owner, attr), found),
+            view_func=_view(getattr(scaffold, attr), found),
             methods=[route.method],
         )
     return added
+
+
+def _check_not_hiding(attr: str, scaffold: Scaffold, base: type) -> None:
+    """An entry named like an attribute of Flask or CoWorks would replace it (an
+    entry ``open_access`` would open the service): refuse it. Entries named after
+    a verb alone, which serve ``/``, may hide Flask's route shortcuts
+    (``app.get(rule)``): a service declares its routes as entries."""
+    if attr in VERBS:
+        return
+    if attr in vars(scaffold) or any(attr in vars(k) for k in base.__mro__):
+        raise EntryError(
+            f"entry {attr!r} would hide the attribute {attr!r} of "
+            f"{base.__name__}; rename it: {attr + '_'!r} serves the same route"
+        )
 
 
 def _view(bound: t.Callable[..., t.Any], found: Entry) -> t.Callable[..., t.Any]:
@@ -177,7 +201,7 @@ def _entry_methods(cls: type) -> list[tuple[str, t.Callable[..., t.Any]]]:
     for klass in reversed(cls.__mro__):
         for name, member in vars(klass).items():
             if isinstance(member, (staticmethod, classmethod)):
-                if hasattr(member.__func__, _MARK):
+                if hasattr(member, _MARK) or hasattr(member.__func__, _MARK):
                     raise EntryError(
                         f"entry {name!r} must be a plain method, not a "
                         f"{type(member).__name__}"

@@ -61,7 +61,7 @@ class LocalGateway:
             request.method,
             "/" + rest,
             query=request.args.to_dict(flat=False),
-            headers=list(headers.items()),
+            headers=[(key, _utf8(value)) for key, value in headers.items()],
             body=body,
             source_ip=request.remote_addr or HOST,
         )
@@ -73,6 +73,15 @@ class LocalGateway:
         if not typed:
             del response.headers["Content-Type"]  # Werkzeug's default, not the app's
         return response(environ, start_response)
+
+
+def _utf8(value: str) -> str:
+    """A header as API Gateway hands it on: WSGI gives the bytes as Latin-1 text,
+    the gateway reads them as UTF-8 (bytes that are not UTF-8 stay as they were)."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
 
 
 def _json_error(status: int, error: str, message: str) -> Response:

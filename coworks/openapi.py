@@ -69,12 +69,12 @@ def document(service: TechMicroService) -> dict[str, t.Any]:
             else {"responses": _errors(True)}
         )
         operation = {"operationId": route.endpoint, **operation}
+        _add_path_parameters(operation, _path(route.rule))
         paths.setdefault(_path(route.rule), {})[route.method.lower()] = operation
     info: dict[str, t.Any] = {"title": service.name, "version": _version(service)}
     doc = inspect.getdoc(type(service))
     if doc and type(service).__doc__ is not None:
         info["description"] = doc
-    schemas.known["Error"] = _ERROR
     return {
         "openapi": VERSION,
         "info": info,
@@ -86,6 +86,20 @@ def document(service: TechMicroService) -> dict[str, t.Any]:
         },
         "security": [{"bearerAuth": []}],
     }
+
+
+def _add_path_parameters(operation: dict[str, t.Any], path: str) -> None:
+    """Name the path parameters no entry signature describes: those of a
+    blueprint's url_prefix, or of a route added the Flask way, as text."""
+    parameters = operation.setdefault("parameters", [])
+    described = {p["name"] for p in parameters if p["in"] == "path"}
+    for name in re.findall(r"{([^}]*)}", path):
+        if name not in described:
+            parameters.append(
+                {"name": name, "in": "path", "required": True, "schema": {}}
+            )
+    if not parameters:
+        del operation["parameters"]
 
 
 def _version(service: TechMicroService) -> str:
@@ -118,11 +132,11 @@ def _operation(found: Entry, method: str, schemas: Schemas) -> dict[str, t.Any]:
     ]
     if parameters:
         operation["parameters"] = parameters
-    body = _request_body(signature, in_body, schemas)
+    body = _request_body(signature, in_body, method, schemas)
     if body:
         operation["requestBody"] = body
     responses = _success(found, schemas)
-    responses.update(_errors(not found.options.no_auth, bool(parameters or body)))
+    responses.update(_errors(not found.options.no_auth, True))
     operation["responses"] = responses
     if found.options.no_auth:
         operation["security"] = []
@@ -141,7 +155,8 @@ def _body_options(signature: EntrySignature, method: str) -> list[Parameter]:
 def _parameter(
     param: Parameter, where: str, schemas: Schemas, tail: bool = False
 ) -> dict[str, t.Any]:
-    schema = schemas.of(param.annotation)
+    annotation = param.annotation
+    schema = schemas.of(unwrap_optional(annotation) if where == "path" else annotation)
     _add_default(schema, param)
     described: dict[str, t.Any] = {
         "name": param.name,
@@ -157,7 +172,7 @@ def _parameter(
 
 
 def _request_body(
-    signature: EntrySignature, options: list[Parameter], schemas: Schemas
+    signature: EntrySignature, options: list[Parameter], method: str, schemas: Schemas
 ) -> dict[str, t.Any] | None:
     model = signature.whole_body
     if model is not None:
@@ -165,7 +180,7 @@ def _request_body(
             "required": model.required,
             "content": {"application/json": {"schema": schemas.of(model.annotation)}},
         }
-    if not options and not signature.takes_extra:
+    if not options and not (signature.takes_extra and method in _BODY_VERBS):
         return None
     properties = {}
     for param in options:
@@ -177,9 +192,12 @@ def _request_body(
         schema["required"] = required
     if not signature.takes_extra:
         schema["additionalProperties"] = False
-    files = any(param.source == "file" for param in options)
-    media = "multipart/form-data" if files else "application/json"
-    return {"required": bool(required), "content": {media: {"schema": schema}}}
+    content = {"application/json": {"schema": schema}}
+    if any(param.source == "file" for param in options):
+        content = {"multipart/form-data": {"schema": schema}}
+    elif all(param.source == "text" for param in options):
+        content["application/x-www-form-urlencoded"] = {"schema": schema}
+    return {"required": bool(required), "content": content}
 
 
 def _add_default(schema: dict[str, t.Any], param: Parameter) -> None:
@@ -233,7 +251,20 @@ class Schemas:
     """JSON Schemas of Python types; named ones are kept for ``components``."""
 
     def __init__(self) -> None:
-        self.known: dict[str, t.Any] = {}
+        self.known: dict[str, t.Any] = {"Error": _ERROR}
+        self._names: dict[t.Any, str] = {}
+
+    def name_of(self, cls: t.Any) -> str:
+        """The component name of a class: its own name made valid, numbered when
+        another class took it first."""
+        if cls not in self._names:
+            base = re.sub(r"[^A-Za-z0-9._-]", "_", cls.__name__)
+            name, number = base, 1
+            while name in self.known or name in self._names.values():
+                number += 1
+                name = f"{base}{number}"
+            self._names[cls] = name
+        return self._names[cls]
 
     def of(self, annotation: t.Any) -> dict[str, t.Any]:
         """The JSON Schema of ``annotation``."""
@@ -260,8 +291,9 @@ class Schemas:
         return {}
 
     def _named(self, cls: type) -> dict[str, t.Any]:
-        name = cls.__name__
-        if name not in self.known:
+        known = cls in self._names
+        name = self.name_of(cls)
+        if not known:
             self.known[name] = {}  # a model that refers to itself stops here
             hints = t.get_type_hints(cls)
             if t.is_typeddict(cls):
@@ -279,7 +311,7 @@ class Schemas:
             schema: dict[str, t.Any] = {
                 "type": "object",
                 "properties": {key: self.of(hints.get(key, t.Any)) for key in names},
-                "additionalProperties": t.is_typeddict(cls),
+                "additionalProperties": False,
             }
             if required:
                 schema["required"] = required
@@ -287,10 +319,20 @@ class Schemas:
         return {"$ref": f"#/components/schemas/{name}"}
 
     def _pydantic(self, model: t.Any) -> dict[str, t.Any]:
+        if model in self._names:
+            return {"$ref": f"#/components/schemas/{self._names[model]}"}
+        # Pydantic names the models it defines; those names are kept, so that
+        # its own references between them hold.
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        self.known.update(schema.pop("$defs", {}))
-        self.known[model.__name__] = schema
-        return {"$ref": f"#/components/schemas/{model.__name__}"}
+        definitions = schema.pop("$defs", {})
+        self.known.update(definitions)
+        top = schema.get("$ref", "").rpartition("/")[2]
+        if top in definitions:  # a model that refers to itself is among them
+            self._names[model] = top
+            return {"$ref": schema["$ref"]}
+        name = self.name_of(model)
+        self.known[name] = schema
+        return {"$ref": f"#/components/schemas/{name}"}
 
 
 _SIMPLE: dict[t.Any, dict[str, t.Any]] = {

@@ -68,7 +68,11 @@ class TechMicroService(Flask):
         # A service answers its entries only: no static files unless asked for.
         flask_options.setdefault("static_folder", None)
         super().__init__(import_name, **flask_options)
-        register_entries(self, self)
+        # An API answers the URL it is sent: no redirect to add or merge slashes,
+        # which would lose the stage or prefix a gateway put in front.
+        self.url_map.strict_slashes = False
+        self.url_map.merge_slashes = False
+        register_entries(self, TechMicroService)
         self.before_request(self._check_token)
         self.register_error_handler(HTTPException, _http_error)
         self.register_error_handler(BindingError, _binding_error)
@@ -89,16 +93,21 @@ class TechMicroService(Flask):
 
         :raises RoutingError: when two endpoints serve the same verb and path.
         """
+        # Mounted first on a scratch app, so that a clash leaves the service as
+        # it was: Flask has no way to take a blueprint back.
+        scratch = Flask(self.import_name, static_folder=None)
+        scratch.url_map.strict_slashes = False
+        scratch.register_blueprint(blueprint, **options)
+        seen = {(r.method, _shape(r.rule)): r.endpoint for r in self.routes}
+        for rule in scratch.url_map.iter_rules():
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                other = seen.get((method, _shape(rule.rule)))
+                if other is not None:
+                    raise RoutingError(
+                        f"{other!r} and {rule.endpoint!r} both serve {method} "
+                        f"{rule.rule}; change a name or the url_prefix"
+                    )
         super().register_blueprint(blueprint, **options)
-        seen: dict[tuple[str, str], str] = {}
-        for route in self.routes:
-            key = (route.method, _shape(route.rule))
-            if key in seen and seen[key] != route.endpoint:
-                raise RoutingError(
-                    f"{seen[key]!r} and {route.endpoint!r} both serve "
-                    f"{route.method} {route.rule}; change a name or the url_prefix"
-                )
-            seen[key] = route.endpoint
 
     def token_authorizer(self, token: str) -> bool:
         """Whether ``token``, the bearer token of a request, lets it in.
@@ -160,7 +169,7 @@ class TechMicroService(Flask):
         token = authorizer.token_of(event)
         try:
             allowed = token is not None and self.token_authorizer(token) is True
-        except Exception:
+        except BaseException:  # a Lambda handler answers, always
             logger.exception("%s: token_authorizer failed; access denied", self.name)
             allowed = False
         return authorizer.answer(event, allowed)
