@@ -113,7 +113,9 @@ class LambdaClient:
         return self.request("OPTIONS", path, **kwargs)
 
 
-def service_from(target: str, name: str | None = None) -> TechMicroService:
+def service_from(
+    target: str | os.PathLike[str], name: str | None = None
+) -> TechMicroService:
     """The service a target holds: a notebook path or ``module:object``, as the
     ``cws`` command reads it.
 
