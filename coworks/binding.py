@@ -196,6 +196,12 @@ class EntrySignature:
     ) -> None:
         for key in values:
             texts = values.getlist(key)
+            if where == "form" and key.lstrip().startswith(("{", "[")):
+                raise BindingError(
+                    "body",
+                    "JSON sent as a form (curl -d does so): send it with "
+                    "Content-Type: application/json",
+                )
             param = self._known(key, kwargs)
             if param is None:
                 kwargs[key] = texts[0] if len(texts) == 1 else texts
@@ -248,7 +254,16 @@ class EntrySignature:
         model = self.whole_body
         if model is not None:
             self._known(model.name, kwargs)
-            kwargs[model.name] = check_json(body, model.annotation, model.name)
+            try:
+                kwargs[model.name] = check_json(body, model.annotation, model.name)
+            except BindingError as error:
+                if error.parameter == f"{model.name}.{model.name}":
+                    raise BindingError(  # the model wrapped in a key of its name
+                        model.name,
+                        f"send the {type_name(model.annotation)} itself as the "
+                        f"body, not inside a {model.name!r} key",
+                    ) from None
+                raise
             return
         if not isinstance(body, dict):
             raise BindingError("body", f"expected a JSON object, got {kind_name(body)}")

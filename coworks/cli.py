@@ -18,6 +18,7 @@ import click
 
 from .config import ENV_PREFIX
 from .config import STAGE_VARIABLE
+from .config import Config
 from .config import ConfigError
 from .config import apply_environment
 from .config import check_stage
@@ -85,10 +86,30 @@ def main(ctx: click.Context, stage: str | None, project_dir: Path) -> None:
         config = load_config(project_dir, stage)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
-    for warning in config.warnings:
+    for warning in [*config.warnings, *_unknown_variables(config)]:
         click.echo(f"Warning: {warning}", err=True)
     apply_environment(config)
     ctx.default_map = config.default_map()
+
+
+#: CWS_ variables that name no option but mean something all the same.
+_OWN_VARIABLES = {STAGE_VARIABLE, "CWS_PUBLIC"}
+
+
+def _unknown_variables(config: Config) -> list[str]:
+    """A CWS_ variable of an env file that sets no option is a typo, most likely:
+    say so, since nothing else would."""
+    known = set(_OWN_VARIABLES)
+    for name, command in main.commands.items():
+        for param in command.params:
+            if isinstance(param, click.Option) and param.name:
+                known.add(f"{ENV_PREFIX}_{name}_{param.name}".upper())
+    return [
+        f"{path}: {variable} sets no option of cws (they read "
+        f"{ENV_PREFIX}_COMMAND_OPTION, such as {ENV_PREFIX}_RUN_PORT)"
+        for path, variable in config.variables_by_file()
+        if variable.startswith(f"{ENV_PREFIX}_") and variable not in known
+    ]
 
 
 def _finite(value: float | None) -> float | None:
@@ -208,6 +229,17 @@ def _method(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value.upper()
 
 
+class _Line(click.ParamType):
+    """Text whose repeated values an environment variable gives one a line, since
+    they hold spaces (``CWS_CALL_HEADER='Authorization: Bearer …'``)."""
+
+    name = "text"
+    envvar_list_splitter = "\n"
+
+    def convert(self, value: t.Any, param: t.Any, ctx: t.Any) -> str:
+        return str(value)
+
+
 def _headers(
     ctx: click.Context, param: click.Parameter, values: t.Sequence[str]
 ) -> dict[str, str]:
@@ -247,6 +279,7 @@ def _queries(
     "-H",
     "--header",
     metavar="'NAME: VALUE'",
+    type=_Line(),
     multiple=True,
     callback=_headers,
     help="A request header; repeat for several.",
@@ -255,6 +288,7 @@ def _queries(
     "-q",
     "--query",
     metavar="KEY=VALUE",
+    type=_Line(),
     multiple=True,
     callback=_queries,
     help="A query parameter, added to any ?query in PATH; repeat for several.",

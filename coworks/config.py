@@ -127,6 +127,12 @@ class Config:
     env: t.Mapping[str, str] = dataclasses.field(default_factory=dict)
     #: Lines of the env files that were ignored, each naming its file.
     warnings: tuple[str, ...] = ()
+    #: The env file each variable of :attr:`env` comes from.
+    origins: t.Mapping[str, Path] = dataclasses.field(default_factory=dict)
+
+    def variables_by_file(self) -> list[tuple[Path, str]]:
+        """Each env file variable with the file it comes from, in file order."""
+        return [(self.origins[name], name) for name in self.env]
 
     def defaults(self, command: str) -> dict[str, t.Any]:
         """The option defaults the project file gives ``command``, by option name:
@@ -168,9 +174,11 @@ def load_config(project_dir: str | Path = ".", stage: str | None = None) -> Conf
     env: dict[str, str] = {}
     warnings: list[str] = []
     read = tuple(path for path in env_files if path.is_file())
+    origins: dict[str, Path] = {}
     for path in read:
         values, problems = _read_env_file(path)
         env.update(values)
+        origins.update(dict.fromkeys(values, path))
         warnings.extend(problems)
     return Config(
         project_dir=project_dir,
@@ -180,6 +188,7 @@ def load_config(project_dir: str | Path = ".", stage: str | None = None) -> Conf
         env_files=read,
         env=env,
         warnings=tuple(warnings),
+        origins=origins,
     )
 
 

@@ -30,6 +30,8 @@ _MARK = "__cws_entry__"
 #: The environment variable naming the stage a service runs in.
 STAGE_VARIABLE = "CWS_STAGE"
 
+_STAGE = re.compile(r"[A-Za-z0-9_-]+")
+
 
 @dataclasses.dataclass(frozen=True)
 class EntryOptions:
@@ -99,12 +101,15 @@ def entry(
 def _stages(stage: str | t.Iterable[str] | None) -> frozenset[str] | None:
     if stage is None:
         return None
-    problem = EntryError(f"stage must be a stage name or a list of them, not {stage!r}")
+    problem = EntryError(
+        f"stage must be a stage name (letters, digits, '-' or '_') or a list of "
+        f"them, not {stage!r}"
+    )
     if isinstance(stage, str):
         stage = [stage]
     elif not isinstance(stage, (list, tuple, set, frozenset)):
         raise problem
-    if not stage or not all(isinstance(s, str) and s for s in stage):
+    if not stage or not all(isinstance(s, str) and _STAGE.fullmatch(s) for s in stage):
         raise problem
     return frozenset(stage)
 

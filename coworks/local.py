@@ -45,7 +45,11 @@ class LocalGateway:
         service = self.services.get(name)
         if service is None:
             known = ", ".join(f"/{known}" for known in sorted(self.services))
-            message = f"no service {name!r} here; services: {known}"
+            message = (
+                f"no service {name!r} here; services: {known}"
+                if name
+                else f"each service is served under its own path: {known}"
+            )
             return _json_error(404, "Not Found", message)(environ, start_response)
         try:
             body = request.get_data()

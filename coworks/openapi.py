@@ -201,13 +201,18 @@ def _request_body(
 
 
 def _add_default(schema: dict[str, t.Any], param: Parameter) -> None:
-    if param.required:
+    if not param.required:
+        _add_json_default(schema, param.default)
+
+
+def _add_json_default(schema: dict[str, t.Any], default: t.Any) -> None:
+    if default is dataclasses.MISSING:
         return
     try:
-        json.dumps(param.default, allow_nan=False)
+        json.dumps(default, allow_nan=False)
     except (TypeError, ValueError):
         return  # a default JSON cannot say is left out
-    schema["default"] = param.default
+    schema["default"] = default
 
 
 def _success(found: Entry, schemas: Schemas) -> dict[str, t.Any]:
@@ -308,9 +313,14 @@ class Schemas:
                     if f.default is dataclasses.MISSING
                     and f.default_factory is dataclasses.MISSING
                 ]
+            properties = {key: self.of(hints.get(key, t.Any)) for key in names}
+            if not t.is_typeddict(cls):
+                for field in dataclasses.fields(cls):
+                    if field.name in properties:
+                        _add_json_default(properties[field.name], field.default)
             schema: dict[str, t.Any] = {
                 "type": "object",
-                "properties": {key: self.of(hints.get(key, t.Any)) for key in names},
+                "properties": properties,
                 "additionalProperties": False,
             }
             if required:

@@ -37,6 +37,13 @@ logger = logging.getLogger(__name__)
 #: The environment variable holding the token the default authorizer expects.
 TOKEN_VARIABLE = "TOKEN"
 
+#: The environment variable that opens a service without token to everyone, on
+#: Lambda too: the explicit request for a public API.
+PUBLIC_VARIABLE = "CWS_PUBLIC"
+
+#: Set by Lambda in every function's environment.
+_LAMBDA_VARIABLE = "AWS_LAMBDA_FUNCTION_NAME"
+
 
 class StrictJSONProvider(DefaultJSONProvider):
     """Flask's JSON, refusing NaN and infinities, which JSON has no words for."""
@@ -73,6 +80,13 @@ class TechMicroService(Flask):
         self.url_map.strict_slashes = False
         self.url_map.merge_slashes = False
         register_entries(self, TechMicroService)
+        if _LAMBDA_VARIABLE in os.environ and not self.own_authorizer:
+            if not os.environ.get(TOKEN_VARIABLE) and not self.open_access:
+                logger.error(
+                    "%s: no TOKEN is set, so every request is refused; set TOKEN, "
+                    "or CWS_PUBLIC=true for a public API",
+                    self.name,
+                )
         self.before_request(self._check_token)
         self.register_error_handler(HTTPException, _http_error)
         self.register_error_handler(BindingError, _binding_error)
@@ -126,10 +140,17 @@ class TechMicroService(Flask):
 
     @property
     def open_access(self) -> bool:
-        """Whether the service lets every request in: no ``TOKEN`` is set and the
-        class keeps the default :meth:`token_authorizer`. Fine for local work;
-        deploying such a service needs an explicit request for a public API."""
-        return not self.own_authorizer and not os.environ.get(TOKEN_VARIABLE)
+        """Whether the service lets every request in: no ``TOKEN`` is set, the
+        class keeps the default :meth:`token_authorizer`, and it runs locally.
+
+        On Lambda, such a service refuses every request unless ``CWS_PUBLIC`` is
+        ``true``: a public API is asked for, never fallen into.
+        """
+        if self.own_authorizer or os.environ.get(TOKEN_VARIABLE):
+            return False
+        if os.environ.get(PUBLIC_VARIABLE, "").lower() in ("1", "true", "yes"):
+            return True
+        return _LAMBDA_VARIABLE not in os.environ
 
     @property
     def own_authorizer(self) -> bool:

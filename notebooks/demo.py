@@ -102,10 +102,14 @@ def demo(airflow_home: Path) -> None:
     from coworks.export.check import aimed
     from coworks.export.check import invoke_zip
 
-    event = aimed(json.loads(EVENT.read_text()), "GET", "/country/CHE")
-    answer = invoke_zip(export / "countries" / "lambda.zip", event)
+    # On Lambda, a service asks for the token its TOKEN variable holds.
+    event = aimed(json.loads(EVENT.read_text()), "GET", "/country/CHE", token="demo")
+    answer = invoke_zip(
+        export / "countries" / "lambda.zip", event, environment={"TOKEN": "demo"}
+    )
     response = answer["response"]
-    print(f"    event {EVENT.relative_to(ROOT)} pointed at GET /country/CHE")
+    print(f"    event {EVENT.relative_to(ROOT)} pointed at GET /country/CHE,")
+    print("    with TOKEN=demo in the function's environment and its bearer token")
     print(f"    statusCode {response['statusCode']}: {response['body'].strip()}")
     step("done")
 
@@ -125,9 +129,11 @@ def run_flow(dags: Path, dag_id: str, conf: dict) -> object:
         sys.exit(f"the flow ended {run.state}")
     last = dag.task_ids[-1]
     with create_session() as session:
-        row = session.query(XComModel).filter_by(
-            run_id=run.run_id, task_id=last, key="return_value"
-        ).one()
+        row = (
+            session.query(XComModel)
+            .filter_by(run_id=run.run_id, task_id=last, key="return_value")
+            .one()
+        )
         return row.value
 
 

@@ -197,3 +197,23 @@ def test_a_failing_authorizer_denies_an_authorizer_event(caplog):
     event = load_event("powertools-lambda-python/apiGatewayAuthorizerV2Event.json")
     assert Broken()(event, None) == {"isAuthorized": False}
     assert "directory down" in caplog.text
+
+
+def test_on_lambda_a_service_without_token_is_closed(monkeypatch, caplog):
+    monkeypatch.delenv("TOKEN", raising=False)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "vault")
+    service = Vault()
+    assert not service.open_access
+    assert "no TOKEN is set, so every request is refused" in caplog.text
+    assert invoke(service, "GET", "/secret").status == 401
+    assert (
+        invoke(service, "GET", "/secret", headers={"Authorization": "x"}).status == 403
+    )
+    assert invoke(service, "GET", "/health").status == 200  # no_auth stays open
+
+
+def test_cws_public_opens_a_service_without_token_on_lambda(monkeypatch):
+    monkeypatch.delenv("TOKEN", raising=False)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "vault")
+    monkeypatch.setenv("CWS_PUBLIC", "true")
+    assert invoke(Vault(), "GET", "/secret").status == 200

@@ -310,6 +310,21 @@ def test_call_headers_are_sent_and_an_authorization_header_beats_the_token(shop)
     assert body == {"authorization": "Basic dXNlcg==", "trace": "abc 123"}
 
 
+def test_an_environment_variable_gives_headers_one_a_line(shop):
+    headers = "X-Trace: abc 123\nAuthorization: Bearer from env"
+    result = cws(
+        "call",
+        "shop_app:shop",
+        "GET",
+        "/headers",
+        "--token",
+        "",
+        env={"CWS_CALL_HEADER": headers},
+    )
+    body = json.loads(result.output.partition("\n")[2])
+    assert body == {"authorization": "Bearer from env", "trace": "abc 123"}
+
+
 def test_call_with_an_empty_token_sends_none(shop):
     result = cws(
         "call", "shop_app:shop", "GET", "/headers", "--token", "", env={"TOKEN": "x"}

@@ -355,6 +355,16 @@ def test_a_bad_env_line_is_a_warning_naming_the_file(project):
     )
 
 
+def test_a_cws_variable_that_sets_no_option_is_a_warning(project):
+    write(project, ".env.dev", "CWS_RUN_PROT=9001\nCWS_CALL_SERVICE=echo\n")
+    result = call(project, "--stage", "dev", "/stage")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"Warning: {project / '.env.dev'}: CWS_RUN_PROT sets no option of cws "
+        "(they read CWS_COMMAND_OPTION, such as CWS_RUN_PORT)\n"
+    )
+
+
 def test_a_bad_stage_name_is_a_usage_error(project):
     result = call(project, "--stage", "../prod", "/stage")
     assert result.exit_code == 2

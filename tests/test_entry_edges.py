@@ -373,3 +373,31 @@ def test_openapi_stays_valid_with_recursive_generic_and_clashing_models():
     assert maybe["schema"] == {"type": "integer"}
     tenant = doc["paths"]["/t/{tenant}/users"]["get"]["parameters"]
     assert [p["name"] for p in tenant] == ["tenant"]
+
+
+def test_a_model_wrapped_in_a_key_of_its_name_says_to_send_it_bare():
+    class Svc(TechMicroService):
+        @entry
+        def post_line(self, line: Line, dry: bool = False):
+            return {}
+
+    answer = Svc().test_client().post("/line", json={"line": {"sku": "tea"}})
+    assert answer.status_code == 422
+    assert answer.json["message"] == (
+        "send the Line itself as the body, not inside a 'line' key"
+    )
+
+
+def test_json_sent_as_a_form_says_how_to_send_json(edges):
+    answer = edges.post(
+        "/echo",
+        data='{"text": "hi"}',
+        content_type="application/x-www-form-urlencoded",  # what curl -d sends
+    )
+    assert answer.status_code == 422
+    assert "Content-Type: application/json" in answer.json["message"]
+
+
+def test_a_stage_name_with_a_space_is_refused():
+    with pytest.raises(EntryError, match="stage must be a stage name"):
+        entry(stage="dev prod")

@@ -98,8 +98,12 @@ def test_export_is_byte_for_byte_repeatable(exported, tmp_path):
 
 
 def test_zip_answers_a_real_event_in_an_isolated_interpreter(exported):
-    event = aimed(load_event("aws-sam-cli/AwsProxy.json"), "GET", "/country/FRA")
-    answer = invoke_zip(exported / "countries" / "lambda.zip", event)
+    event = aimed(
+        load_event("aws-sam-cli/AwsProxy.json"), "GET", "/country/FRA", token="t0k"
+    )
+    answer = invoke_zip(
+        exported / "countries" / "lambda.zip", event, environment={"TOKEN": "t0k"}
+    )
     response = answer["response"]
     assert response["statusCode"] == 200
     assert json.loads(response["body"]) == FRANCE
@@ -109,15 +113,32 @@ def test_zip_answers_a_real_event_in_an_isolated_interpreter(exported):
 
 def test_a_zip_asks_for_the_token_its_environment_sets(exported):
     zip_path = exported / "countries" / "lambda.zip"
-    event = aimed(load_event("aws-sam-cli/AwsProxy.json"), "GET", "/country/FRA")
-    event["headers"].pop("Authorization", None)
-    event["multiValueHeaders"].pop("Authorization", None)
+    real = load_event("aws-sam-cli/AwsProxy.json")
+    event = aimed(real, "GET", "/country/FRA")
     refused = invoke_zip(zip_path, event, environment={"TOKEN": "s3cret"})
     assert refused["response"]["statusCode"] == 401
-    event["headers"]["Authorization"] = "Bearer s3cret"
-    event["multiValueHeaders"]["Authorization"] = ["Bearer s3cret"]
+    event = aimed(real, "GET", "/country/FRA", token="s3cret")
     allowed = invoke_zip(zip_path, event, environment={"TOKEN": "s3cret"})
     assert allowed["response"]["statusCode"] == 200
+
+
+def test_on_lambda_a_service_without_token_refuses_everyone(exported):
+    zip_path = exported / "countries" / "lambda.zip"
+    real = load_event("aws-sam-cli/AwsProxy.json")
+    for token in (None, "anything"):
+        event = aimed(real, "GET", "/country/FRA", token=token)
+        answer = invoke_zip(zip_path, event)
+        assert answer["response"]["statusCode"] == (401 if token is None else 403)
+
+
+def test_on_lambda_a_public_api_is_asked_for_explicitly(exported):
+    event = aimed(load_event("aws-sam-cli/AwsProxy.json"), "GET", "/country/FRA")
+    answer = invoke_zip(
+        exported / "countries" / "lambda.zip",
+        event,
+        environment={"CWS_PUBLIC": "true"},
+    )
+    assert answer["response"]["statusCode"] == 200
 
 
 def test_stats_zip_reads_a_json_body_from_a_real_event(exported):
@@ -130,8 +151,12 @@ def test_stats_zip_reads_a_json_body_from_a_real_event(exported):
         "POST",
         "/density",
         body=json.dumps({"countries": countries}),
+        token="t0k",
     )
-    response = invoke_zip(exported / "stats" / "lambda.zip", event)["response"]
+    answer = invoke_zip(
+        exported / "stats" / "lambda.zip", event, environment={"TOKEN": "t0k"}
+    )
+    response = answer["response"]
     assert response["statusCode"] == 200
     assert json.loads(response["body"]) == {
         "count": 2,
@@ -148,6 +173,32 @@ def test_dag_file_keeps_the_flow_and_drops_the_display_line(exported):
     assert '@biz\ndef neighbourhood(code: str = "FRA"):' in text
     assert "task_ids" not in text
     compile(text, "neighbourhood.py", "exec")
+
+
+STAGED = """%%techservice
+from coworks import TechMicroService, entry
+
+class Tools(TechMicroService):
+    @entry
+    def get(self):
+        return "tools"
+
+    @entry(stage="dev")
+    def get_debug(self):
+        return "debug"
+"""
+
+
+def test_the_manifest_names_the_stage_its_routes_were_listed_in(tmp_path, monkeypatch):
+    notebook = write_notebook(tmp_path / "nb.ipynb", STAGED)
+    monkeypatch.delenv("CWS_STAGE", raising=False)
+    plain = export_notebook(notebook, tmp_path / "plain")
+    assert plain["stage"] is None
+    assert [r["path"] for r in plain["services"][0]["routes"]] == ["/"]
+    monkeypatch.setenv("CWS_STAGE", "dev")
+    dev = export_notebook(notebook, tmp_path / "dev")
+    assert dev["stage"] == "dev"
+    assert [r["path"] for r in dev["services"][0]["routes"]] == ["/", "/debug"]
 
 
 def test_a_directory_with_a_users_file_is_refused_and_kept(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
@@ -213,3 +215,27 @@ def test_cells_run_with_the_annotations_semantics_the_lambda_will_have(shell):
     shell.run_cell_magic("techservice", "", HELLO)
     hints = shell.user_ns["Hello"].get_greeting.__annotations__
     assert hints["who"] is str
+
+
+def test_load_ext_reads_the_env_file_of_the_notebooks_folder(
+    tmp_path, monkeypatch, capsys
+):
+    from coworks.notebook.magics import register
+
+    (tmp_path / ".env").write_text("TOKEN=from-dotenv\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TOKEN", "")  # so that the test's end removes it again
+    monkeypatch.delenv("TOKEN")
+    register(InteractiveShell.instance())
+    assert capsys.readouterr().out == "coworks: read .env\n"
+    assert os.environ["TOKEN"] == "from-dotenv"
+
+
+def test_load_ext_keeps_a_token_set_before(tmp_path, monkeypatch, capsys):
+    from coworks.notebook.magics import register
+
+    (tmp_path / ".env").write_text("TOKEN=from-dotenv\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TOKEN", "from-shell")
+    register(InteractiveShell.instance())
+    assert os.environ["TOKEN"] == "from-shell"

@@ -155,7 +155,10 @@ def test_a_dataclass_body_is_a_component_schema(doc):
     }
     assert doc["components"]["schemas"]["Line"] == {
         "type": "object",
-        "properties": {"sku": {"type": "string"}, "qty": {"type": "integer"}},
+        "properties": {
+            "sku": {"type": "string"},
+            "qty": {"type": "integer", "default": 1},
+        },
         "required": ["sku"],
         "additionalProperties": False,
     }

@@ -14,6 +14,7 @@ import tomllib
 import pytest
 from flask import request
 from helpers import ROOT
+from werkzeug.datastructures import FileStorage
 
 from coworks import TechMicroService
 from coworks import entry
@@ -86,6 +87,42 @@ def verbs_service() -> TechMicroService:
 def test_each_verb_method_sends_its_verb(verb):
     result = getattr(LambdaClient(verbs_service()), verb)("/any")
     assert result.json() == {"method": verb.upper()}
+
+
+class Uploads(TechMicroService):
+    @entry
+    def post_note(self, title: str = "", tags: list[str] | None = None):
+        return {"title": title, "tags": tags}
+
+    @entry
+    def post_upload(self, file: FileStorage, caption: str = ""):
+        return {
+            "name": file.filename,
+            "type": file.mimetype,
+            "content": file.read().decode(),
+            "caption": caption,
+        }
+
+
+def test_the_client_sends_a_form():
+    answer = LambdaClient(Uploads()).post(
+        "/note", form={"title": "tea", "tags": ["a", "b"]}
+    )
+    assert answer.json() == {"title": "tea", "tags": ["a", "b"]}
+
+
+def test_the_client_uploads_files_beside_form_fields():
+    answer = LambdaClient(Uploads()).post(
+        "/upload",
+        form={"caption": "hello"},
+        files={"file": ("note.txt", b"some words", "text/plain")},
+    )
+    assert answer.json() == {
+        "name": "note.txt",
+        "type": "text/plain",
+        "content": "some words",
+        "caption": "hello",
+    }
 
 
 def test_head_answers_the_get_headers_without_a_body():

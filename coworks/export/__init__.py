@@ -24,6 +24,7 @@ import tempfile
 import typing as t
 from pathlib import Path
 
+from ..entries import STAGE_VARIABLE
 from ..sources import NotebookSources
 from ..sources import SourceError
 from ..sources import load_service
@@ -197,7 +198,10 @@ def _write(sources: NotebookSources, root: Path) -> dict[str, t.Any]:
                 "sha256": hashlib.sha256(data).hexdigest(),
             }
         )
-    manifest = {"services": services, "dags": dags}
+    # The stage the routes were listed in: deploy sets it as CWS_STAGE on each
+    # function, which then serves the same stage-only entries.
+    stage = os.environ.get(STAGE_VARIABLE) or None
+    manifest = {"stage": stage, "services": services, "dags": dags}
     _write_file(root / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
     return manifest
 

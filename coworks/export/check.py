@@ -42,21 +42,41 @@ json.dump({"response": response, "modules": loaded}, sys.stdout)
 
 
 def aimed(
-    event: t.Mapping[str, t.Any], method: str, path: str, body: str | None = None
+    event: t.Mapping[str, t.Any],
+    method: str,
+    path: str,
+    body: str | None = None,
+    token: str | None = None,
 ) -> dict[str, t.Any]:
     """A copy of a real REST event sent to another route.
 
     Method, path and body are replaced and the query is cleared; the headers and the
-    request context stay as the event had them.
+    request context stay as the event had them, but for the Authorization header,
+    which carries ``token`` as a bearer token, or is removed.
     """
+    headers = _without_authorization(event.get("headers"))
+    multi = _without_authorization(event.get("multiValueHeaders"))
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+        multi["Authorization"] = [f"Bearer {token}"]
     return {
         **event,
         "httpMethod": method.upper(),
         "path": path,
         "body": body,
         "isBase64Encoded": False,
+        "headers": headers,
+        "multiValueHeaders": multi,
         "queryStringParameters": None,
         "multiValueQueryStringParameters": None,
+    }
+
+
+def _without_authorization(headers: t.Any) -> dict[str, t.Any]:
+    return {
+        key: value
+        for key, value in (headers or {}).items()
+        if key.lower() != "authorization"
     }
 
 
@@ -75,8 +95,9 @@ def invoke_zip(
     """Answer ``event`` with the zip's handler in an isolated interpreter.
 
     :param environment: the function's environment variables (``TOKEN``,
-        ``CWS_STAGE``…), as Lambda would set them; nothing else of this process's
-        environment reaches the interpreter.
+        ``CWS_STAGE``…), as its configuration would set them; Lambda's own
+        ``AWS_LAMBDA_FUNCTION_NAME`` is set to the zip's folder name. Nothing else
+        of this process's environment reaches the interpreter.
 
     :return: ``{"response": <the handler's response dict>, "modules": [<top-level
         modules the interpreter had loaded>]}``.
@@ -94,7 +115,11 @@ def invoke_zip(
                 text=True,
                 cwd=folder,
                 timeout=timeout,
-                env={"LANG": "C.UTF-8", **(environment or {})},
+                env={
+                    "LANG": "C.UTF-8",
+                    "AWS_LAMBDA_FUNCTION_NAME": Path(zip_path).parent.name or "coworks",
+                    **(environment or {}),
+                },
             )
         except subprocess.TimeoutExpired:
             raise ZipCheckError(f"{zip_path} did not answer in {timeout} s") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import typing as t
 
 from IPython.core.error import UsageError
@@ -12,6 +13,10 @@ from IPython.core.magic import line_magic
 from IPython.core.magic import magics_class
 
 from ..binding import EntryError
+from ..config import STAGE_VARIABLE
+from ..config import ConfigError
+from ..config import apply_environment
+from ..config import load_config
 from ..routing import RoutingError
 from ..sources import NO_ARGUMENTS
 from ..sources import SourceError
@@ -108,5 +113,17 @@ class CoWorksMagics(Magics):
 
 
 def register(ipython: t.Any) -> None:
-    """Register the magics with a running IPython."""
+    """Register the magics with a running IPython, and read the project's env
+    files (``.env``, and ``.env.<stage>`` for ``CWS_STAGE``) in the current
+    directory, as ``cws`` does: a token set there is the notebook's too."""
     ipython.register_magics(CoWorksMagics)
+    try:
+        config = load_config(".", os.environ.get(STAGE_VARIABLE) or None)
+    except ConfigError as error:
+        print(f"coworks: the project's settings are not read: {error}")
+        return
+    for warning in config.warnings:
+        print(f"coworks: {warning}")
+    apply_environment(config)
+    if config.env_files:
+        print("coworks: read " + ", ".join(path.name for path in config.env_files))
