@@ -192,6 +192,13 @@ def load_service(cell: ServiceCell, path: Path, keep: bool = False) -> TechMicro
 
     :raises SourceError: when the cell fails to run or to build its service.
     """
+    missing = sorted(undefined_names(cell.source))
+    if missing:
+        raise SourceError(
+            f"{where(path, cell.index)}: the service uses {', '.join(missing)}, which "
+            "its cell neither defines nor imports; a %%techservice cell must stand "
+            "alone, as it becomes the Lambda's service.py"
+        )
     name = f"_cws_cell_{cell.index}"
     module = types.ModuleType(name)
     module.__file__ = f"{path}#cell{cell.number}"

@@ -256,6 +256,23 @@ def test_routes_of_module_colon_object(shop):
     ]
 
 
+def test_a_service_cell_using_another_cells_name_is_refused_before_a_call(tmp_path):
+    cells = (
+        "GREETING = 'hello'",
+        "%%techservice\nfrom coworks import TechMicroService, entry\n\n"
+        "class Hi(TechMicroService):\n    @entry\n    def get(self):\n"
+        "        return GREETING\n",
+    )
+    notebook = write_notebook(tmp_path / "nb.ipynb", *cells)
+    result = cws("call", str(notebook), "GET", "/")
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {notebook}, cell 2: the service uses GREETING, which its cell "
+        "neither defines nor imports; a %%techservice cell must stand alone, as it "
+        "becomes the Lambda's service.py\n"
+    )
+
+
 def test_routes_of_a_missing_notebook_is_an_error_naming_it(tmp_path):
     result = cws("routes", str(tmp_path / "nope.ipynb"))
     assert result.exit_code == 1

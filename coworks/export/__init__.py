@@ -29,7 +29,6 @@ from ..sources import NotebookSources
 from ..sources import SourceError
 from ..sources import load_service
 from ..sources import read_notebook
-from ..sources import undefined_names
 from ..sources import where
 from .dagfile import DagFileError
 from .dagfile import dag_file
@@ -137,13 +136,6 @@ def _write(sources: NotebookSources, root: Path) -> dict[str, t.Any]:
         try:
             # Checked before the cell runs: a missing package is named as such.
             needed = distributions_for(cell.source, sources.path.parent)
-            missing = sorted(undefined_names(cell.source))
-            if missing:
-                raise ExportError(
-                    f"{place}: the service uses {', '.join(missing)}, which its cell "
-                    "neither defines nor imports; a %%techservice cell must stand "
-                    "alone, as it becomes the Lambda's service.py"
-                )
             service = load_service(cell, sources.path)
             data = build_zip(cell.source, service.name, type(service).__name__, needed)
         except PackageError as error:
