@@ -8,9 +8,12 @@ variables the options.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
 import re
+import tempfile
 import typing as t
 from pathlib import Path
 
@@ -54,7 +57,25 @@ def _stage(ctx: click.Context, param: click.Parameter, value: str | None) -> str
         raise click.BadParameter(str(error)) from None
 
 
-@click.group(context_settings={"auto_envvar_prefix": ENV_PREFIX})
+_CONFIG_ERROR = "coworks.config_error"
+
+
+class _Command(click.Command):
+    """A cws command: fails on a broken project file when it runs, not before,
+    so that its --help still shows."""
+
+    def invoke(self, ctx: click.Context) -> t.Any:
+        error = ctx.meta.get(_CONFIG_ERROR)
+        if error is not None:
+            raise click.ClickException(str(error))
+        return super().invoke(ctx)
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+
+@click.group(cls=_Group, context_settings={"auto_envvar_prefix": ENV_PREFIX})
 @click.version_option(package_name="coworks")
 @click.option(
     "--stage",
@@ -85,7 +106,8 @@ def main(ctx: click.Context, stage: str | None, project_dir: Path) -> None:
     try:
         config = load_config(project_dir, stage)
     except ConfigError as error:
-        raise click.ClickException(str(error)) from None
+        ctx.meta[_CONFIG_ERROR] = error  # said when the command runs
+        return
     for warning in [*config.warnings, *_unknown_variables(config)]:
         click.echo(f"Warning: {warning}", err=True)
     apply_environment(config)
@@ -213,13 +235,32 @@ def run(target: str, port: int, seconds: float | None) -> None:
     local.serve(server, seconds)
 
 
-def _json_argument(ctx: click.Context, param: click.Parameter, value: t.Any) -> t.Any:
+def _json_argument(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> bytes | None:
+    """The JSON argument checked, as the body bytes to send."""
     if value is None:
         return None
     try:
-        return json.loads(value)
+        json.loads(value, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
         raise click.BadParameter(f"not valid JSON ({error})") from None
+    except ValueError as error:  # NaN, or a number Python will not read
+        raise click.BadParameter(f"not valid JSON ({error})") from None
+    except RecursionError:
+        raise click.BadParameter("nested too deeply") from None
+    return value.encode("utf-8", "surrogatepass")
+
+
+def _no_constant(word: str) -> t.NoReturn:
+    raise ValueError(f"{word} is not JSON")
+
+
+def _clean(text: str, what: str) -> str:
+    """Text that goes into a header: no line break or NUL, which would end it."""
+    if any(c in text for c in "\r\n\x00"):
+        raise click.BadParameter(f"{what} holds a line break or a NUL character")
+    return text
 
 
 def _method(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -248,7 +289,7 @@ def _headers(
         name, colon, text = value.partition(":")
         if not colon or not _HEADER_NAME.fullmatch(name.strip()):
             raise click.BadParameter(f"{value!r} is not 'Name: value'")
-        headers[name.strip()] = text.strip()
+        headers[name.strip()] = _clean(text.strip(), f"header {name.strip()!r}")
     return headers
 
 
@@ -323,8 +364,15 @@ def call(
     chosen = _service(target, service)
     headers = dict(header)
     if token and not any(name.lower() == "authorization" for name in headers):
-        headers["Authorization"] = f"Bearer {token}"
-    result = invoke(chosen, method, path, json=body, query=query, headers=headers)
+        try:
+            headers["Authorization"] = f"Bearer {_clean(token, 'the token')}"
+        except click.BadParameter as error:
+            raise click.ClickException(f"{error.message} (--token or TOKEN)") from None
+    if body is not None:
+        headers.setdefault("Content-Type", "application/json")
+    result = invoke(
+        chosen, method, path, body=body or b"", query=query, headers=headers
+    )
     click.echo(result.describe())
     ctx.exit(0 if result.ok else 1)
 
@@ -346,16 +394,50 @@ def call(
 )
 def openapi(target: str, service: str | None, output: Path | None) -> None:
     """Print the OpenAPI document of a service of TARGET."""
-    text = _json_text(_service(target, service).openapi())
+    chosen = _service(target, service)
+    try:
+        document = chosen.openapi()
+    except Exception as error:
+        raise click.ClickException(
+            f"{chosen.name}: its openapi() failed: {type(error).__name__}: {error}"
+        ) from None
+    text = _json_text(document)
     if output is None:
         click.echo(text)
         return
+    _write_document(output, text + "\n")
+    click.echo(f"openapi: {output}")
+
+
+def _write_document(output: Path, text: str) -> None:
+    """Write ``text`` into ``output`` whole or not at all; replace an earlier
+    OpenAPI document there, never any other file."""
+    if output.is_dir():
+        raise click.ClickException(f"{output} is a folder; give a file path")
+    if output.exists() and not _holds_openapi(output):
+        raise click.ClickException(
+            f"{output} exists and holds no OpenAPI document; choose another file, "
+            "or remove it first"
+        )
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text + "\n", encoding="utf-8")
+        with tempfile.NamedTemporaryFile(
+            "w", dir=output.parent, prefix=f".{output.name}.", delete=False
+        ) as staged:
+            staged.write(text)
+        os.replace(staged.name, output)
     except OSError as error:
+        with contextlib.suppress(NameError, OSError):
+            os.unlink(staged.name)
         raise click.ClickException(f"cannot write {output}: {error.strerror}") from None
-    click.echo(f"openapi: {output}")
+
+
+def _holds_openapi(path: Path) -> bool:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(document, dict) and "openapi" in document
 
 
 @main.command()

@@ -36,6 +36,7 @@ import logging
 import math
 import os
 import re
+import reprlib
 import typing as t
 from pathlib import Path
 
@@ -180,6 +181,13 @@ def load_config(project_dir: str | Path = ".", stage: str | None = None) -> Conf
         env.update(values)
         origins.update(dict.fromkeys(values, path))
         warnings.extend(problems)
+    env = _resolve(env, os.environ)
+    stage_file = project_dir / f"{ENV_FILE}.{stage}"
+    if stage is not None and stage not in stages and not stage_file.is_file():
+        warnings.append(
+            f"stage {stage!r} has no section in {PROJECT_FILE} and no "
+            f"{ENV_FILE}.{stage} file: is its name right?"
+        )
     return Config(
         project_dir=project_dir,
         stage=stage,
@@ -228,6 +236,26 @@ def check_stage(stage: str) -> str:
     return stage
 
 
+class _KeysAsWritten(yaml.SafeLoader):
+    """YAML's safe loader, but for keys, read as written: YAML 1.1 would read the
+    stage ``01`` as 1, ``0x1F`` as 31 and ``on`` as true."""
+
+
+def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[t.Any, t.Any]:
+    loader.flatten_mapping(node)
+    mapping = {}
+    for key_node, value_node in node.value:
+        if isinstance(key_node, yaml.ScalarNode):
+            key = key_node.value
+        else:
+            key = _short(loader.construct_object(key_node, deep=True))
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_KeysAsWritten.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
 def _read_project_file(
     project_dir: Path,
 ) -> tuple[dict[str, dict[str, t.Any]], dict[str, dict[str, dict[str, t.Any]]]]:
@@ -240,7 +268,9 @@ def _read_project_file(
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read it ({error})") from None
     try:
-        content = yaml.safe_load(text)
+        content = yaml.load(text, Loader=_KeysAsWritten)  # a safe loader
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to read") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f"line {mark.line + 1}: " if mark is not None else ""
@@ -259,12 +289,11 @@ def _read_project_file(
     if not isinstance(stages, dict):
         raise ConfigError(f"{path}: {STAGES} must map stage names to sections")
     by_stage = {}
-    for key, section in stages.items():
-        name = str(key) if isinstance(key, int) and not isinstance(key, bool) else key
+    for name, section in stages.items():
         if not isinstance(name, str) or not _STAGE_NAME.fullmatch(name):
             raise ConfigError(
-                f"{path}: {STAGES}.{name} is not a stage name (letters, digits, "
-                "'-' or '_')"
+                f"{path}: {STAGES}.{name if isinstance(name, str) else _short(name)} "
+                "is not a stage name (letters, digits, '-' or '_')"
             )
         by_stage[name] = _commands(section, path, project_dir, f"{STAGES}.{name}")
     return _commands(content, path, project_dir, ""), by_stage
@@ -315,10 +344,42 @@ def _options(
             )
         if not setting.accepts(value):
             raise ConfigError(
-                f"{path}: {key}.{option} must be {setting.allowed}, not {value!r}"
+                f"{path}: {key}.{option} must be {setting.allowed}, not {_short(value)}"
             )
         checked[option] = str(project_dir / value) if setting.kind is Path else value
     return checked
+
+
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _resolve(env: dict[str, str], shell: t.Mapping[str, str]) -> dict[str, str]:
+    """Replace ``${NAME}`` (or ``${NAME:-default}``) in the env files' values by
+    the value NAME takes in the end: the shell's, else the files' (a stage file
+    over the base file), else the default, else nothing."""
+
+    def value_of(name: str, default: str | None, seen: frozenset[str]) -> str:
+        if name in shell:
+            return shell[name]
+        if name in env and name not in seen:
+            return expand(env[name], seen | {name})
+        return default or ""
+
+    def expand(text: str, seen: frozenset[str]) -> str:
+        return _REFERENCE.sub(lambda m: value_of(m[1], m[2], seen), text)
+
+    return {name: expand(value, frozenset({name})) for name, value in env.items()}
+
+
+_REPR = reprlib.Repr()  # keyword arguments come with Python 3.12
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring = 2, 4, 4, 60
+
+
+def _short(value: t.Any) -> str:
+    """A value as an error message quotes it: a huge one (a YAML alias can make
+    a few bytes into millions) is cut short."""
+    text = _REPR.repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _read_env_file(path: Path) -> tuple[dict[str, str], list[str]]:
@@ -336,7 +397,9 @@ def _read_env_file(path: Path) -> tuple[dict[str, str], list[str]]:
     dotenv_logger = logging.getLogger("dotenv.main")
     dotenv_logger.addFilter(keep)
     try:
-        values = dotenv_values(path, encoding="utf-8")
+        # Read as written: references to other variables are resolved once all
+        # files are read, so that they follow the precedence (see _resolve).
+        values = dotenv_values(path, encoding="utf-8", interpolate=False)
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read it ({error})") from None
     finally:
@@ -346,4 +409,10 @@ def _read_env_file(path: Path) -> tuple[dict[str, str], list[str]]:
             f"{path}: {STAGE_VARIABLE} cannot be set in an env file, since the stage "
             "chooses the env files; use 'cws --stage NAME' or set it in the shell"
         )
+    for name, value in values.items():
+        if value is not None and "\x00" in value:
+            raise ConfigError(
+                f"{path}: {name} holds a NUL character, which no "
+                "environment variable can"
+            )
     return {k: v for k, v in values.items() if v is not None}, problems

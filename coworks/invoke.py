@@ -104,10 +104,11 @@ def invoke(
     """Call one entry of ``service`` as API Gateway and Lambda would.
 
     :param path: the path as a client writes it in a URL: percent-escapes are
-        decoded, and a ``?query`` part is read as the query string, added to
-        ``query``.
+        decoded, a ``?query`` part is read as the query string, added to
+        ``query``, and a ``#fragment`` is not sent.
     :param json: a value sent as the JSON body (instead of ``body``).
     """
+    path = path.partition("#")[0]  # a fragment stays with the client, as in HTTP
     raw_path, _, query_string = path.partition("?")
     merged: dict[str, list[str]] = {}
     for key, value in parse_qsl(query_string, keep_blank_values=True):

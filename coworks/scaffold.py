@@ -65,6 +65,11 @@ def new_project(name: str, parent: str | Path = ".") -> Path:
             f"project name {name!r} must be 1 to 64 letters, digits, '-' or '_', "
             "starting with a letter or digit (it names the service)"
         )
+    if name == "dags":
+        raise ScaffoldError(
+            "project name 'dags' names the folder of an export's DAG files; choose "
+            "another"
+        )
     parent = Path(parent)
     target = parent / name
     _check_free(target)

@@ -221,6 +221,10 @@ def load_service(cell: ServiceCell, path: Path, keep: bool = False) -> TechMicro
             "alone (it becomes the Lambda's service.py), so define or import the "
             "name in the cell itself"
         ) from error
+    except SystemExit as error:
+        raise SourceError(
+            f"{where(path, cell.index)}: the cell called exit({error.code!r})"
+        ) from None
     except Exception as error:
         raise SourceError(
             f"{where(path, cell.index)}: {type(error).__name__}: {error}"

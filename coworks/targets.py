@@ -45,7 +45,7 @@ def load_target(target: str | os.PathLike[str]) -> dict[str, TechMicroService]:
     """
     if not isinstance(target, str):
         return _notebook_services(Path(target))
-    if target.endswith(".ipynb"):
+    if target.lower().endswith(".ipynb"):
         return _notebook_services(Path(target))
     module_name, colon, attribute = target.partition(":")
     if module_name.endswith(".py") or os.sep in module_name:
@@ -56,6 +56,7 @@ def load_target(target: str | os.PathLike[str]) -> dict[str, TechMicroService]:
     if not _dotted_name(module_name) or (colon and not _dotted_name(attribute)):
         raise TargetError(f"{target!r} is not a TARGET: give {FORMS}")
     module = _import(module_name)
+    _check_not_shadowed(module, module_name)
     if not colon:
         service = _only_service(module)
     else:
@@ -104,6 +105,21 @@ def _dotted_name(text: str) -> bool:
     return all(part.isidentifier() for part in text.split("."))
 
 
+def _check_not_shadowed(module: types.ModuleType, name: str) -> None:
+    """A file of the current folder named like a module imported before it (json,
+    email, typing…) is never the one imported: say so rather than look for a
+    service in the other."""
+    top = name.partition(".")[0]
+    mine = Path.cwd() / f"{top}.py"
+    found = getattr(module, "__file__", None)
+    if mine.is_file() and (found is None or Path(found).resolve() != mine.resolve()):
+        if top == name or not (Path.cwd() / top).is_dir():
+            raise TargetError(
+                f"{mine.name} is hidden by the module {top!r} Python already has; "
+                "rename your file"
+            )
+
+
 def _import(name: str) -> types.ModuleType:
     """Import a module from the current directory, or from those on sys.path.
 
@@ -127,6 +143,8 @@ def _import(name: str) -> types.ModuleType:
             f"cannot import {name!r}: {error.filename}, line {error.lineno}: "
             f"{error.msg}"
         ) from None
+    except SystemExit as error:
+        raise TargetError(f"importing {name!r} called exit({error.code!r})") from None
     except Exception as error:  # whatever the module raises while it runs
         raise TargetError(f"cannot import {name!r}: {_one_line(error)}") from None
 
@@ -179,6 +197,10 @@ def _service_of(value: t.Any, target: str) -> TechMicroService:
 def _build(factory: t.Callable[[], t.Any], target: str) -> t.Any:
     try:
         return factory()
+    except SystemExit as error:
+        raise TargetError(
+            f"{target}: building the service called exit({error.code!r})"
+        ) from None
     except Exception as error:
         raise TargetError(
             f"{target}: building the service failed: {_one_line(error)}"

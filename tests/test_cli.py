@@ -475,3 +475,86 @@ def test_every_setting_of_the_project_file_is_an_option_of_its_command():
                 assert param.multiple, (command, name)
             else:
                 assert isinstance(param.type, kinds[setting.kind]), (command, name)
+
+
+# Found by attacking the command: each was a traceback, a lost file or a wrong call.
+
+
+def test_openapi_replaces_an_earlier_document_but_no_other_file(shop):
+    (shop / "openapi.json").write_text('{"openapi": "3.1.0", "old": true}')
+    assert cws("openapi", "shop_app:open_shop", "-o", "openapi.json").exit_code == 0
+    assert "old" not in json.loads((shop / "openapi.json").read_text())
+    (shop / "notes.txt").write_text("mine")
+    result = cws("openapi", "shop_app:open_shop", "-o", "notes.txt")
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: notes.txt exists and holds no OpenAPI document; choose another "
+        "file, or remove it first\n"
+    )
+    assert (shop / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in shop.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-H", "X-A: b\r\nX-B: c"], "header 'X-A' holds a line break"),
+        (['{"a": NaN}'], "not valid JSON (NaN is not JSON)"),
+        (["[" * 100000 + "]" * 100000], "nested too deeply"),
+    ],
+)
+def test_call_refuses_what_it_could_not_send(shop, args, message):
+    result = cws("call", "shop_app:shop", "POST", "/items", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_call_refuses_a_token_with_a_line_break(shop):
+    result = cws("call", "shop_app:shop", "GET", "/headers", env={"TOKEN": "a\nb"})
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: the token holds a line break or a NUL character (--token or TOKEN)\n"
+    )
+
+
+def test_call_sends_a_json_null_body_as_such(shop):
+    result = cws("call", "shop_app:shop", "POST", "/items", "null")
+    assert result.exit_code == 1
+    assert "expected a JSON object, got null" in result.output
+
+
+def test_call_leaves_a_fragment_with_the_client(shop):
+    result = cws("call", "shop_app:shop", "GET", "/item/7#details")
+    assert json.loads(result.output.partition("\n")[2]) == {"id": 7}
+
+
+def test_a_target_that_exits_is_an_error_not_a_silent_end(shop):
+    (shop / "quits.py").write_text("import sys\nsys.exit(3)\n")
+    result = cws("routes", "quits")
+    assert result.exit_code == 1
+    assert result.output == "Error: importing 'quits' called exit(3)\n"
+
+
+def test_a_file_hidden_by_a_module_python_has_is_named(shop):
+    (shop / "json.py").write_text(SHOP)
+    result = cws("routes", "json:shop")
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: json.py is hidden by the module 'json' Python already has; rename "
+        "your file\n"
+    )
+
+
+def test_help_of_a_command_works_beside_a_broken_project_file(shop):
+    (shop / "project.cws.yml").write_text("run: [\n")
+    result = cws("routes", "--help")
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+
+
+def test_new_refuses_the_name_of_the_dags_folder(tmp_path):
+    result = cws("new", "dags", "--dir", str(tmp_path))
+    assert result.exit_code == 1
+    assert "names the folder of an export's DAG files" in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -83,6 +83,61 @@ def test_a_stage_named_by_digits_alone_is_found(tmp_path):
     assert load_config(tmp_path, "2024").defaults("run") == {"port": 9000}
 
 
+@pytest.mark.parametrize("name", ["01", "0x1F", "1_0", "on", "no"])
+def test_a_stage_name_yaml_1_1_would_read_as_a_number_keeps_its_letters(tmp_path, name):
+    write(
+        tmp_path, "project.cws.yml", f"stages:\n  {name}:\n    run:\n      port: 9000\n"
+    )
+    assert load_config(tmp_path, name).defaults("run") == {"port": 9000}
+
+
+def test_a_huge_value_is_quoted_short_in_an_error(tmp_path):
+    # Nine lists of nine lists… : a few bytes that YAML aliases make into millions.
+    levels = ["&l0 [a, a, a, a, a, a, a, a, a]"]
+    levels += [f"&l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 8)]
+    write(tmp_path, "project.cws.yml", f"run:\n  port: [{', '.join(levels)}]\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(tmp_path)
+    assert len(str(error.value)) < 300
+    assert "run.port must be a port from 0 to 65535" in str(error.value)
+
+
+def test_a_project_file_nested_too_deep_is_an_error(tmp_path):
+    write(tmp_path, "project.cws.yml", "run: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ConfigError, match="nested too deeply to read"):
+        load_config(tmp_path)
+
+
+def test_references_in_env_files_follow_the_precedence(tmp_path, monkeypatch):
+    write(tmp_path, ".env", "A=file\nB=${A}-two\nC=${MISSING:-fallback}\n")
+    write(tmp_path, ".env.dev", "A=stage\nD=${B}-three\n")
+    monkeypatch.delenv("A", raising=False)
+    env = load_config(tmp_path, "dev").environment()
+    assert env == {
+        "A": "stage",
+        "B": "stage-two",
+        "C": "fallback",
+        "D": "stage-two-three",
+    }
+    monkeypatch.setenv("A", "shell")
+    assert load_config(tmp_path, "dev").environment()["D"] == "shell-two-three"
+
+
+def test_a_nul_character_in_an_env_file_is_an_error(tmp_path):
+    (tmp_path / ".env").write_bytes(b"A=a\x00b\n")
+    with pytest.raises(ConfigError, match="A holds a NUL character"):
+        load_config(tmp_path)
+
+
+def test_a_stage_nothing_names_is_a_warning(tmp_path):
+    write(tmp_path, "project.cws.yml", "stages:\n  prod:\n    run:\n      port: 9000\n")
+    assert load_config(tmp_path, "prdo").warnings == (
+        "stage 'prdo' has no section in project.cws.yml and no .env.prdo file: is "
+        "its name right?",
+    )
+    assert load_config(tmp_path, "prod").warnings == ()
+
+
 def test_paths_in_the_project_file_are_relative_to_the_project(tmp_path):
     write(tmp_path, "project.cws.yml", "export:\n  output: build/app\n")
     config = load_config(tmp_path)

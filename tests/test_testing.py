@@ -299,3 +299,20 @@ def test_make_event_and_the_client_work_without_pytest():
         "print(make_event('rest')['httpMethod'], hasattr(kit, 'cws_client'))"
     )
     assert printed == "GET False"
+
+
+def test_the_client_refuses_calls_no_client_could_make():
+    client = LambdaClient(Uploads())
+    with pytest.raises(ValueError, match="must start with /"):
+        client.get("note")
+    with pytest.raises(ValueError, match="one of them"):
+        client.post("/note", json={}, body=b"x")
+
+
+def test_an_empty_token_sends_no_authorization():
+    class Echo(TechMicroService):
+        @entry
+        def get(self):
+            return {"authorization": request.headers.get("Authorization")}
+
+    assert LambdaClient(Echo(), token="").get("/").json() == {"authorization": None}

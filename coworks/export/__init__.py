@@ -80,6 +80,11 @@ def export_notebook(notebook: str | Path, out_dir: str | Path) -> dict[str, t.An
             manifest = _write(sources, staging)
             staging.chmod(0o777 & ~_umask())
             _move_into_place(staging, out)
+        except OSError as error:  # a full disk, a quota: the earlier export stays
+            raise ExportError(
+                f"cannot write the export of {notebook} into {out}: "
+                f"{error.strerror or error}"
+            ) from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return manifest

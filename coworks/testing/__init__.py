@@ -99,9 +99,13 @@ class LambdaClient:
             body, or beside ``files`` as ``multipart/form-data``.
         :param files: uploads sent as ``multipart/form-data``, by field name.
         """
+        if not path.startswith("/"):
+            raise ValueError(f"path {path!r} must start with /")
+        if json is not None and (body or form is not None or files is not None):
+            raise ValueError("send json=, body= or form=/files=, one of them")
         sent = dict(headers or {})
         given = {key.lower() for key in sent}
-        if self.token is not None and "authorization" not in given:
+        if self.token and "authorization" not in given:
             sent["Authorization"] = f"Bearer {self.token}"
         data = body.encode("utf-8") if isinstance(body, str) else body
         if form is not None or files is not None:
