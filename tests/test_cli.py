@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import click
@@ -453,6 +454,34 @@ def test_export_takes_its_output_from_the_project_file(tmp_path, monkeypatch):
     result = cws("--project-dir", str(tmp_path), "export", str(NOTEBOOK))
     assert result.exit_code == 0, result.output
     assert targets == [tmp_path / "build" / "app"]
+
+
+def test_configuration_never_goes_into_an_export(tmp_path, monkeypatch):
+    cell = (
+        "%%techservice\nimport os\nfrom coworks import TechMicroService, entry\n\n"
+        "class Hi(TechMicroService):\n    @entry\n    def get(self):\n"
+        "        return os.environ.get('GREETING', 'none')\n"
+    )
+    write_notebook(tmp_path / "hi.ipynb", cell)
+    (tmp_path / ".env").write_text("TOKEN=env-file-secret\nGREETING=from-env\n")
+    (tmp_path / "project.cws.yml").write_text("export:\n  output: out\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TOKEN", "")  # so that the test's end removes what cws sets
+    monkeypatch.delenv("TOKEN")
+    monkeypatch.setenv("GREETING", "")
+    monkeypatch.delenv("GREETING")
+    result = cws("export", "hi.ipynb")
+    assert result.exit_code == 0, result.output
+    written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    contents = [p.read_bytes() for p in written]
+    for path in written:
+        if path.suffix == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                assert not any(
+                    ".env" in n or "project.cws" in n for n in archive.namelist()
+                )
+                contents += [archive.read(n) for n in archive.namelist()]
+    assert not any(b"env-file-secret" in c or b"from-env" in c for c in contents)
 
 
 def test_every_setting_of_the_project_file_is_an_option_of_its_command():
