@@ -8,6 +8,7 @@ import zipfile
 
 import pytest
 from helpers import NOTEBOOK
+from helpers import ROOT
 from helpers import load_event
 from helpers import write_notebook
 
@@ -635,3 +636,16 @@ def test_flow_parameters_must_be_plain_named_ones(tmp_path, signature):
     notebook = write_notebook(tmp_path / "nb.ipynb", flow)
     with pytest.raises(ExportError, match="must be a plain named one"):
         export_notebook(notebook, tmp_path / "out")
+
+
+def test_notebook_02_exports_a_service_with_its_blueprint(tmp_path):
+    out = tmp_path / "build"
+    manifest = export_notebook(ROOT / "notebooks" / "02_shop.ipynb", out)
+    (shop,) = manifest["services"]
+    assert {"method": "GET", "path": "/admin/version"} in shop["routes"]
+    event = aimed(
+        load_event("aws-sam-cli/AwsProxy.json"), "GET", "/admin/version", token="t"
+    )
+    answer = invoke_zip(out / shop["zip"], event, environment={"TOKEN": "t"})
+    assert answer["response"]["statusCode"] == 200
+    assert json.loads(answer["response"]["body"]) == {"version": "1.0"}

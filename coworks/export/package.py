@@ -24,6 +24,8 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+import coworks
+
 #: The CoWorks modules a service needs at run time, relative to the package.
 RUNTIME_FILES = (
     "__init__.py",
@@ -176,6 +178,10 @@ def _missing(module: str, notebook_dir: Path | None) -> str:
     )
 
 
+#: What ``from coworks import …`` gives a service without leaving the runtime.
+_RUNTIME_NAMES = set(coworks.__all__) - set(coworks._FLOW_NAMES)
+
+
 def _check_coworks_imports(source: str) -> None:
     """Refuse a service cell that imports the parts of CoWorks Lambda does not get."""
     runtime = {"coworks", *(f"coworks.{name[:-3]}" for name in RUNTIME_FILES)}
@@ -189,7 +195,7 @@ def _check_coworks_imports(source: str) -> None:
                 modules += [f"coworks.{alias.name}" for alias in node.names]
         for module in modules:
             if module.startswith("coworks.") and module not in runtime:
-                if module.removeprefix("coworks.") in ("TechMicroService", "entry"):
+                if module.removeprefix("coworks.") in _RUNTIME_NAMES:
                     continue
                 raise PackageError(
                     f"the service imports {module}, which is not part of the service "
