@@ -76,9 +76,10 @@ def test_sam_proxy_event_with_base64_body():
     # multiValueHeaders carry every value and win over the single-value map.
     assert seen["headers"]["Host"] == "0123456789.execute-api.us-east-1.amazonaws.com"
     assert seen["remote_addr"] == "127.0.0.1"
+    # On the default execute-api host, a client writes the stage ("prod") first.
     assert seen["url"] == (
         "https://0123456789.execute-api.us-east-1.amazonaws.com"
-        "/path/to/resource?foo=bar"
+        "/prod/path/to/resource?foo=bar"
     )
 
 
@@ -177,8 +178,12 @@ def test_rest_event_round_trips_a_binary_body():
     [
         ([1, 2], "JSON object"),
         ({"hello": "world"}, "unsupported event"),
-        (load_event("aws-sam-cli/HttpApi.json"), "unsupported event"),
-        (load_event("aws-sam-cli/ALBRequest.json"), "unsupported event"),
+        ({"version": "2.0", "requestContext": {}}, "unsupported event"),
+        (
+            {"version": "2.0", "rawPath": 7, "requestContext": {"http": {}}},
+            "'rawPath'",
+        ),
+        ({"requestContext": {"elb": {}}, "httpMethod": "GET"}, "'path'"),
         ({"httpMethod": "GET"}, "'path'"),
         ({"httpMethod": "GET", "path": "/", "body": 3}, "'body'"),
         (
@@ -196,10 +201,26 @@ def test_an_unreadable_event_gets_a_400_json_answer_not_an_exception(
     assert message in caplog.text
 
 
-def test_kind_of_names_the_rest_kind():
-    assert kind_of(load_event("aws-sam-cli/AwsProxy.json")).name == "rest"
-    with pytest.raises(EventError):
-        kind_of(load_event("aws-sam-cli/HttpApi.json"))
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("aws-sam-cli/AwsProxy.json", "rest"),
+        ("aws-sam-cli/HttpApi.json", "http"),
+        ("aws-lambda-go/lambda-urls-request.json", "url"),
+        ("aws-sam-cli/ALBRequest.json", "alb"),
+        (
+            "aws-lambda-go/alb-lambda-target-request-multivalue-headers.json",
+            "alb-multi",
+        ),
+    ],
+)
+def test_kind_of_names_each_kind(name, kind):
+    assert kind_of(load_event(name)).name == kind
+
+
+def test_kind_of_refuses_an_unknown_kind():
+    with pytest.raises(EventError, match="unsupported event"):
+        kind_of({"Records": []})
 
 
 def test_from_response_reads_back_status_headers_and_body():

@@ -34,7 +34,9 @@ RUNTIME_FILES = (
     "blueprint.py",
     "convert.py",
     "entries.py",
-    "events.py",
+    "events/__init__.py",
+    "events/kinds.py",
+    "events/read.py",
     "openapi.py",
     "routing.py",
     "service.py",
@@ -178,13 +180,19 @@ def _missing(module: str, notebook_dir: Path | None) -> str:
     )
 
 
+def _module_name(path: str) -> str:
+    """``events/read.py`` → ``coworks.events.read``; a package by its own name."""
+    dotted = path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+    return f"coworks.{dotted}"
+
+
 #: What ``from coworks import …`` gives a service without leaving the runtime.
 _RUNTIME_NAMES = set(coworks.__all__) - set(coworks._FLOW_NAMES)
 
 
 def _check_coworks_imports(source: str) -> None:
     """Refuse a service cell that imports the parts of CoWorks Lambda does not get."""
-    runtime = {"coworks", *(f"coworks.{name[:-3]}" for name in RUNTIME_FILES)}
+    runtime = {"coworks", *(_module_name(name) for name in RUNTIME_FILES)}
     for node in ast.walk(ast.parse(source)):
         modules: list[str] = []
         if isinstance(node, ast.Import):
