@@ -183,7 +183,10 @@ def load_config(project_dir: str | Path = ".", stage: str | None = None) -> Conf
         warnings.extend(problems)
     env = _resolve(env, os.environ)
     stage_file = project_dir / f"{ENV_FILE}.{stage}"
-    if stage is not None and stage not in stages and not stage_file.is_file():
+    # A stage the project file does not list, in a project file that lists stages,
+    # with no env file of its own either, is most likely misspelt.
+    unknown = stage is not None and stages and stage not in stages
+    if unknown and not stage_file.is_file():
         warnings.append(
             f"stage {stage!r} has no section in {PROJECT_FILE} and no "
             f"{ENV_FILE}.{stage} file: is its name right?"

@@ -138,6 +138,11 @@ def test_a_stage_nothing_names_is_a_warning(tmp_path):
     assert load_config(tmp_path, "prod").warnings == ()
 
 
+def test_a_stage_in_a_project_without_stages_is_no_warning(tmp_path):
+    # Entries marked @entry(stage="dev") need no configuration at all.
+    assert load_config(tmp_path, "dev").warnings == ()
+
+
 def test_paths_in_the_project_file_are_relative_to_the_project(tmp_path):
     write(tmp_path, "project.cws.yml", "export:\n  output: build/app\n")
     config = load_config(tmp_path)
