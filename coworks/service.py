@@ -18,6 +18,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
+from . import asynchronous
 from . import authorizer
 from . import events
 from .binding import BindingError
@@ -221,8 +222,11 @@ class TechMicroService(Flask):
         raises.
 
         An event that cannot be read is answered with a 400 JSON error in the REST
-        response format, and logged.
+        response format, and logged. An invocation carrying the asynchronous marker
+        is answered by :func:`coworks.asynchronous.answer`.
         """
+        if asynchronous.is_asynchronous(event):
+            return asynchronous.answer(self, event, context)
         if authorizer.is_authorizer_event(event):
             return self._answer_authorizer(event)
         try:

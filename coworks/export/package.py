@@ -29,6 +29,7 @@ import coworks
 #: The CoWorks modules a service needs at run time, relative to the package.
 RUNTIME_FILES = (
     "__init__.py",
+    "asynchronous.py",
     "authorizer.py",
     "binding.py",
     "blueprint.py",
