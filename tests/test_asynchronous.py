@@ -18,6 +18,10 @@ import zipfile
 import pytest
 from helpers import load_event
 from helpers import write_notebook
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from coworks import TechMicroService
 from coworks import entry
@@ -26,6 +30,7 @@ from coworks.asynchronous import MarkerError
 from coworks.asynchronous import destination_of
 from coworks.export.check import aimed
 from coworks.invoke import LocalContext
+from coworks.testing import KINDS
 from coworks.testing import make_event
 
 boto3 = pytest.importorskip("boto3")
@@ -153,6 +158,21 @@ def test_the_stored_answer_is_the_response_the_request_gets_synchronously(s3, bu
     assert answer["headers"]["Location"] == "/order/1"
     assert json.loads(answer["body"]) == {"item": "tea", "qty": 2}
     assert answer["isBase64Encoded"] is False
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_of_http_event_can_be_invoked_asynchronously(s3, bucket, kind):
+    event = make_event(kind, "POST", "/orders", json={"item": "tea", "qty": 2})
+    synchronous = Orders()(event, context())
+
+    summary = Orders()(marked(event, bucket, f"{kind}.json"), context())
+
+    assert summary["stored"] is True
+    answer = stored(s3, bucket, f"{kind}.json")
+    answer.pop("coworks")
+    assert answer == synchronous
+    assert answer["statusCode"] == 201
+    assert json.loads(answer["body"]) == {"item": "tea", "qty": 2}
 
 
 def test_the_stored_object_is_json_with_the_service_request_id_and_times(s3, bucket):
@@ -349,6 +369,34 @@ def test_every_bucket_name_s3_gives_is_accepted(bucket):
 def test_every_key_of_1_to_1024_utf8_bytes_not_starting_with_a_slash_is_accepted(key):
     event = marked(order_event(), "answers", key)
     assert destination_of(event).key == key
+
+
+#: Any JSON value, nested.
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.text() | st.sampled_from(["async", "bucket", "key"]), inner
+        )
+    ),
+    max_leaves=8,
+)
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(JSON_VALUES)
+def test_any_other_marker_gets_an_error_summary_never_an_exception(aws, marker):
+    service = Orders()
+    summary = service({**order_event(), "coworks": marker}, context())
+    assert summary["stored"] is False
+    assert isinstance(summary["error"], str)
+    assert service.placed == []
 
 
 def test_a_malformed_marker_raises_marker_error_when_checked_directly():
