@@ -229,15 +229,18 @@ class TechMicroService(Flask):
             return asynchronous.answer(self, event, context)
         if authorizer.is_authorizer_event(event):
             return self._answer_authorizer(event)
+        kind = None
         try:
             kind = events.kind_of(event)
             environ = kind.environ(event, context)
         except events.EventError as error:
             logger.error("%s: cannot read the event: %s", self.name, error)
-            return _json_answer(400, error="Bad Request", message=str(error))
+            return _json_answer(400, kind, error="Bad Request", message=str(error))
         except Exception:
             logger.exception("%s: cannot read the event", self.name)
-            return _json_answer(400, error="Bad Request", message="malformed event")
+            return _json_answer(
+                400, kind, error="Bad Request", message="malformed event"
+            )
         try:
             status, headers, body = _run_wsgi(self.wsgi_app, environ)
         except BaseException:  # a Lambda handler answers, always

@@ -410,3 +410,79 @@ def aimed(event: dict, path: str) -> dict:
     event.update(path=path, httpMethod="GET")
     event.update(queryStringParameters=None, multiValueQueryStringParameters=None)
     return event
+
+
+# Found by attacking the adapter.
+
+
+def test_a_rest_custom_domain_base_path_is_the_script_name():
+    # A base path mapping "shop" on api.example.com: the path carries it.
+    event = load_event("serverless-wsgi/event_v1.json")
+    event.update(
+        path="/shop/some/path", resource="/{proxy+}", queryStringParameters=None
+    )
+    event["pathParameters"] = {"proxy": "some/path"}
+    event["requestContext"]["resourcePath"] = "/{proxy+}"
+    event["headers"]["Host"] = "api.example.com"
+    got = seen(event)
+    assert got["path"] == "/some/path"
+    assert got["url"] == "https://api.example.com/shop/some/path"
+
+
+def test_a_custom_domain_keeps_a_first_segment_named_like_the_stage():
+    event = load_event("serverless-wsgi/event_v2.json")  # stage "dev"
+    event["headers"] = {"host": "api.example.com"}
+    event["rawPath"] = "/dev/report"
+    event["requestContext"]["domainName"] = "api.example.com"
+    assert seen(event)["path"] == "/dev/report"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["serverless-wsgi/event_v2.json", "aws-lambda-go/lambda-urls-request.json"],
+)
+def test_a_raw_query_may_hold_characters_no_client_encoded(name):
+    event = load_event(name)
+    event["rawQueryString"] = "q=café&r=日本"
+    assert seen(event)["query"] == {"q": ["café"], "r": ["日本"]}
+
+
+def test_alb_query_values_hold_unicode_too():
+    event = load_event("aws-sam-cli/ALBRequest.json")
+    event["queryStringParameters"] = {"q": "日本", "r": "caf%C3%A9"}
+    assert seen(event)["query"] == {"q": ["日本"], "r": ["café"]}
+
+
+def test_an_unreadable_event_is_answered_in_its_own_kind():
+    event = load_event(
+        "aws-lambda-go/alb-lambda-target-request-multivalue-headers.json"
+    )
+    event.update(body="%%", isBase64Encoded=True)
+    answer = echo()(event, None)
+    assert answer["statusCode"] == 400
+    assert answer["statusDescription"] == "400 Bad Request"
+    assert "headers" not in answer and "multiValueHeaders" in answer
+
+
+def test_urls_carry_the_stage_on_china_execute_api_hosts_too():
+    event = load_event("serverless-wsgi/event_v1.json")
+    event["headers"]["Host"] = "abc123.execute-api.cn-north-1.amazonaws.com.cn"
+    event["queryStringParameters"] = None
+    assert seen(event)["url"] == (
+        "https://abc123.execute-api.cn-north-1.amazonaws.com.cn/dev/some/path"
+    )
+
+
+def test_the_alb_client_address_is_the_last_one_it_appended():
+    class Who(TechMicroService):
+        @entry
+        def get(self):
+            return request.remote_addr
+
+    event = aimed(
+        load_event("aws-lambda-go/alb-lambda-target-request-multivalue-headers.json"),
+        "/",
+    )
+    event["multiValueHeaders"]["x-forwarded-for"] = ["6.6.6.6", "1.2.3.4"]
+    _, _, body = from_response(Who()(event, None))
+    assert body == b"1.2.3.4"

@@ -25,6 +25,7 @@ domain, whose mapping adds it.
 from __future__ import annotations
 
 import itertools
+import re
 import typing as t
 from http import HTTPStatus
 from urllib.parse import unquote_to_bytes
@@ -55,15 +56,18 @@ class RestEvent:
             read.mapping(event, "multiValueHeaders"), read.mapping(event, "headers")
         )
         domain = _domain(request_context)
-        stage = request_context.get("stage")
+        host = headers.get("Host") or domain
+        path = _unquoted(read.required(event, "path"))
+        base = _base_path(event, request_context, path)
         return read.environ(
             method=read.required(event, "httpMethod"),
-            path=_unquoted(read.required(event, "path")),
+            path=path[len(base) :] or b"/",
             query=_decoded_query(event),
             headers=headers,
             body=read.body(event),
             remote_addr=_ip(identity.get("sourceIp")),
-            script_name=_script_name(headers.get("Host") or domain, stage),
+            script_name=_script_name(host, request_context.get("stage"))
+            or base.decode("latin-1"),
             host=domain,
             extra={"coworks.event": event, "coworks.context": context},
         )
@@ -105,7 +109,6 @@ class HttpEvent:
         raw_path = read.required(event, "rawPath")
         stage = request_context.get("stage")
         path = _unquoted(raw_path) if self.encoded_path else raw_path.encode()
-        path = _without_stage(path, stage)
         headers = Headers()
         for key, value in read.mapping(event, "headers").items():
             found = read.header_value(read.text(value, f"header {key!r}"), key)
@@ -119,6 +122,9 @@ class HttpEvent:
             if jar:
                 headers.add("Cookie", read.header_value("; ".join(jar), "cookies"))
         domain = _domain(request_context)
+        script_name = _script_name(headers.get("Host") or domain, stage)
+        if script_name:  # only the execute-api host puts the stage in rawPath
+            path = _without_stage(path, stage)
         return read.environ(
             method=read.required(http, "method", "requestContext.http.method"),
             path=path,
@@ -126,7 +132,7 @@ class HttpEvent:
             headers=headers,
             body=read.body(event),
             remote_addr=_ip(http.get("sourceIp")),
-            script_name=_script_name(headers.get("Host") or domain, stage),
+            script_name=script_name,
             host=domain,
             extra={"coworks.event": event, "coworks.context": context},
         )
@@ -173,7 +179,8 @@ class AlbEvent:
             for key, found in pairs.items()
             for value in read.values(found, f"query value of {key!r}")
         )
-        forwarded = headers.get("X-Forwarded-For", "").split(",")
+        # The load balancer appends the client it saw last, whatever a client sent.
+        forwarded = ",".join(headers.getlist("X-Forwarded-For")).split(",")
         return read.environ(
             method=read.required(event, "httpMethod"),
             path=_unquoted(read.required(event, "path")),
@@ -250,9 +257,37 @@ def _script_name(host: t.Any, stage: t.Any) -> str:
     if not isinstance(stage, str) or not stage or stage == "$default":
         return ""
     name = str(host or "").split(":")[0].lower()
-    if ".execute-api." in name and name.endswith(".amazonaws.com"):
+    if ".execute-api." in name and name.endswith(
+        (".amazonaws.com", ".amazonaws.com.cn")
+    ):
         return f"/{stage}"
     return ""
+
+
+def _base_path(
+    event: t.Mapping[str, t.Any], request_context: t.Mapping[str, t.Any], path: bytes
+) -> bytes:
+    """The base path of a custom domain's mapping, which a REST event's path starts
+    with: what precedes the resource the API matched, its parameters filled in."""
+    resource = request_context.get("resourcePath", event.get("resource"))
+    params = event.get("pathParameters") or {}
+    if not isinstance(resource, str) or not isinstance(params, dict):
+        return b""
+
+    def value(match: re.Match[str]) -> str:
+        found = params.get(match[1])
+        return found if isinstance(found, str) else match[0]
+
+    matched = _RESOURCE_PARAMETER.sub(value, resource).encode("utf-8", "replace")
+    if matched == b"/":
+        return path.rstrip(b"/")
+    if path.endswith(matched) and len(path) > len(matched):
+        base = path[: -len(matched)]
+        return base if base.startswith(b"/") and not base.endswith(b"/") else b""
+    return b""
+
+
+_RESOURCE_PARAMETER = re.compile(r"\{([^}+]+)\+?\}")
 
 
 def _domain(request_context: t.Mapping[str, t.Any]) -> str:

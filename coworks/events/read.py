@@ -112,7 +112,7 @@ def body(event: t.Mapping[str, t.Any]) -> bytes:
     """The request body, decoded from base64 only when the event says it is."""
     found = event.get("body") or ""
     encoded = event.get("isBase64Encoded")
-    if encoded not in (None, True, False):
+    if not (encoded is None or encoded is True or encoded is False):
         raise EventError("the event's 'isBase64Encoded' must be true, false or null")
     if not isinstance(found, str):
         raise EventError("the event's 'body' must be a string")
@@ -153,7 +153,9 @@ def environ(
         "REQUEST_METHOD": method.upper(),
         "SCRIPT_NAME": script_name,
         "PATH_INFO": path.decode("latin-1"),
-        "QUERY_STRING": query,
+        # Like the path, the query is Latin-1 text of its bytes: a raw query string
+        # may hold characters a client did not %-encode.
+        "QUERY_STRING": query.encode("utf-8").decode("latin-1"),
         "SERVER_NAME": host.split(":")[0],
         "SERVER_PORT": headers.get("X-Forwarded-Port", "443"),
         "SERVER_PROTOCOL": "HTTP/1.1",
