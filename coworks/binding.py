@@ -165,12 +165,14 @@ class EntrySignature:
             p.name: convert_text(view_args[p.name], p.annotation, p.name)
             for p in self.path
         }
-        self._bind_text(request.args, "query string", kwargs)
-        if request.mimetype in _FORMS:
-            self._bind_text(request.form, "form", kwargs)
-            self._bind_files(request.files, kwargs)
-        else:
-            self._bind_json(request, kwargs)
+        if request.environ.get("QUERY_STRING"):
+            self._bind_text(request.args, "query string", kwargs)
+        if _has_body(request.environ):
+            if request.mimetype in _FORMS:
+                self._bind_text(request.form, "form", kwargs)
+                self._bind_files(request.files, kwargs)
+            else:
+                self._bind_json(request, kwargs)
         for param in self.options:
             if param.required and param.name not in kwargs:
                 whole = param is self.whole_body
@@ -277,6 +279,14 @@ class EntrySignature:
                 kwargs[key] = check_json(
                     value, param.annotation, key, nullable=param.default is None
                 )
+
+
+def _has_body(environ: t.Mapping[str, t.Any]) -> bool:
+    """Whether a request may carry a body: one with a length, or chunked."""
+    length = environ.get("CONTENT_LENGTH")
+    if length and length != "0":
+        return True
+    return "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
 
 
 def _json_field(text: str, param: Parameter) -> t.Any:

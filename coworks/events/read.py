@@ -53,6 +53,8 @@ def text(value: t.Any, where: str) -> str:
     """A string that can be encoded as UTF-8, as everything in an HTTP request can."""
     if not isinstance(value, str):
         raise EventError(f"the event's {where} must be a string")
+    if value.isascii():
+        return value
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -85,7 +87,7 @@ def values(value: t.Any, where: str) -> list[str]:
 
 
 def header_value(value: str, key: t.Any) -> str:
-    if "\n" in value or "\r" in value:
+    if "\n" in value or "\r" in value or "\x00" in value:
         raise EventError(f"the event's header {key!r} holds a line break")
     return value
 
@@ -98,14 +100,18 @@ def merged_headers(
     Every value of the multi-value map is kept; the single-value map adds only the
     headers the other one lacks.
     """
-    headers = Headers()
+    pairs: list[tuple[str, str]] = []
+    seen: set[str] = set()
     for key, found in multi.items():
-        for value in values(found, f"header {key!r}"):
-            headers.add(str(key), header_value(value, key))
+        name = str(key)
+        seen.add(name.lower())
+        for value in found if isinstance(found, list) else [found]:
+            pairs.append((name, header_value(text(value, "header value"), key)))
     for key, value in single.items():
-        if str(key) not in headers:
-            headers.add(str(key), header_value(text(value, f"header {key!r}"), key))
-    return headers
+        name = str(key)
+        if name.lower() not in seen:
+            pairs.append((name, header_value(text(value, "header value"), key)))
+    return Headers(pairs)
 
 
 def body(event: t.Mapping[str, t.Any]) -> bytes:
