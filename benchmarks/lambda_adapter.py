@@ -10,8 +10,9 @@ the one ``sam local generate-event`` prints (``tests/events/aws-sam-cli``), aime
   turns round after round so that a slow spell of the machine falls on all of them;
   the median and the best round are kept, and the ratios use the medians.
 * **cold start**: milliseconds to import the contender's stack and build its
-  handler, in a fresh interpreter (a subprocess per repetition; the median is kept).
-  The interpreter's own start-up, the same for all, is not counted. The first
+  handler, in a fresh interpreter (a subprocess per repetition; the median is kept),
+  with every module's bytecode already compiled. The interpreter's own start-up,
+  the same for all, is not counted. The first
   answer after that is shown beside it, for information.
 
 The floor is raw Flask dispatch: ``app.wsgi_app(environ, start_response)`` with an
@@ -39,6 +40,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import typing as t
 from datetime import date
@@ -144,12 +146,12 @@ def per_call(smoke: bool) -> dict[str, list[float]]:
     return rounds
 
 
-def cold_start(key: str) -> tuple[float, float]:
+def cold_start(key: str, env: dict[str, str]) -> tuple[float, float]:
     """Milliseconds to import and build one contender in a fresh interpreter, and
     to answer its first event."""
     here = str(Path(__file__).resolve().parent)
     command = [sys.executable, "-c", COLD_START, str(ROOT), here, key]
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise SystemExit(f"the cold start of {LABELS[key]} failed:\n{done.stderr}")
     result = json.loads(done.stdout.splitlines()[-1])
@@ -159,14 +161,22 @@ def cold_start(key: str) -> tuple[float, float]:
 
 
 def cold_starts(smoke: bool) -> dict[str, list[tuple[float, float]]]:
-    """Each contender's cold starts, taking turns; in a full run, a first round is
-    left out, as it may still be compiling bytecode."""
+    """Each contender's cold starts, taking turns.
+
+    Every contender loads its bytecode from the same place: a scratch cache that
+    a first round, left out, fills. Otherwise the packages
+    installed by pip would come with bytecode and a checkout's CoWorks might not
+    (with ``PYTHONDONTWRITEBYTECODE`` set, it would be compiled at every start).
+    """
     runs: dict[str, list[tuple[float, float]]] = {key: [] for key in LABELS}
-    for repetition in range(1 if smoke else 12):
+    with tempfile.TemporaryDirectory(prefix="coworks-bench-") as cache:
+        env = {**os.environ, "PYTHONPYCACHEPREFIX": cache}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         for key in LABELS:
-            measured = cold_start(key)
-            if smoke or repetition > 0:
-                runs[key].append(measured)
+            cold_start(key, env)
+        for _ in range(1 if smoke else 11):
+            for key in LABELS:
+                runs[key].append(cold_start(key, env))
     return runs
 
 
