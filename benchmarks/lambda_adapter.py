@@ -64,9 +64,9 @@ TARGET_COLD = 1.1
 
 LABELS = {key: label for key, label, _ in CONTENDERS}
 
-#: A cold start, run by ``python -c``: the clock starts before anything but the
-#: interpreter's own start-up; it stops once the handler is built, and again
-#: around the first answer. Arguments: the repository, this folder, a key.
+#: A cold start, run by ``python -c``: the clock starts once the interpreter is up
+#: (with what ``site`` imports), stops once the handler is built, and times the
+#: first answer apart. Arguments: the repository, this folder, a contender's key.
 COLD_START = """\
 import time
 started = time.perf_counter_ns()
@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="few calls, no targets")
     args = parser.parse_args(argv)
-    # Every contender is open to all; CoWorks would otherwise ask for a token.
+    # A public API, as every other contender is: no token asked for, on Lambda too.
     os.environ.pop("TOKEN", None)
     os.environ["CWS_PUBLIC"] = "true"
     print(f"Lambda adapter benchmark, {'smoke' if args.smoke else 'full'} run")
