@@ -1,12 +1,13 @@
 # The two commands of the README: `make demo` and `make test`. Both create .venv and
-# install CoWorks with the pinned versions of constraints.txt on first use.
+# install CoWorks with the pinned versions of constraints.txt on first use. `make bench`
+# runs the benchmarks of benchmarks/README.md in full; `make test` only smoke-tests them.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean
+.PHONY: demo test bench lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +20,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest --nbval --nbval-current-env tests notebooks
+	$(BIN)/python benchmarks/lambda_adapter.py --smoke
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/lambda_adapter.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
