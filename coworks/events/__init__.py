@@ -142,7 +142,7 @@ def from_response(response: t.Mapping[str, t.Any]) -> tuple[int, Headers, bytes]
     """
     multi = read.mapping(response, "multiValueHeaders")
     single = read.mapping(response, "headers")
-    headers = read.merged_headers(multi, single)
+    headers = Headers(read.merged_headers(multi, single))
     if not multi:  # an ALB's single values may spell one name several ways
         headers = Headers([(str(k), read.text(v, "header")) for k, v in single.items()])
     for cookie in response.get("cookies") or []:

@@ -109,7 +109,7 @@ class HttpEvent:
         raw_path = read.required(event, "rawPath")
         stage = request_context.get("stage")
         path = _unquoted(raw_path) if self.encoded_path else raw_path.encode()
-        headers = Headers()
+        headers = read.HeaderList()
         for key, value in read.mapping(event, "headers").items():
             found = read.header_value(read.text(value, f"header {key!r}"), key)
             if str(key).lower() != "cookie" or "cookies" not in event:

@@ -92,16 +92,36 @@ def header_value(value: str, key: t.Any) -> str:
     return value
 
 
+class HeaderList(list[tuple[str, str]]):
+    """Request headers as ``(name, value)`` pairs, names as sent, looked up without
+    regard to case. Lighter than Werkzeug's Headers, which checks every value again
+    as it is added: these were checked as they were read."""
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        wanted = name.lower()
+        for key, value in self:
+            if key.lower() == wanted:
+                return value
+        return default
+
+    def getlist(self, name: str) -> list[str]:
+        wanted = name.lower()
+        return [value for key, value in self if key.lower() == wanted]
+
+    def add(self, name: str, value: str) -> None:
+        self.append((name, value))
+
+
 def merged_headers(
     multi: t.Mapping[str, t.Any], single: t.Mapping[str, t.Any]
-) -> Headers:
+) -> HeaderList:
     """Both header maps merged as API Gateway merges them.
 
     Every value of the multi-value map is kept; the single-value map adds only the
     headers the other one lacks.
     """
     pairs: list[tuple[str, str]] = []
-    seen: set[str] = set()
+    seen: set[str] = set()  # lower-case names: one pass, not a scan a header
     for key, found in multi.items():
         name = str(key)
         seen.add(name.lower())
@@ -111,7 +131,7 @@ def merged_headers(
         name = str(key)
         if name.lower() not in seen:
             pairs.append((name, header_value(text(value, "header value"), key)))
-    return Headers(pairs)
+    return HeaderList(pairs)
 
 
 def body(event: t.Mapping[str, t.Any]) -> bytes:
@@ -139,7 +159,7 @@ def environ(
     method: str,
     path: bytes,
     query: str,
-    headers: Headers,
+    headers: HeaderList,
     body: bytes,
     remote_addr: str,
     script_name: str = "",
@@ -154,7 +174,13 @@ def environ(
         stage), which URLs the app builds start with.
     :param host: the host to use when the request has no Host header.
     """
-    host = headers.get("Host") or host or "localhost"
+    grouped: dict[str, list[str]] = {}
+    for key, value in headers:
+        # In WSGI, X_User and X-User are one name: a header spelt with "_" is dropped
+        # so that a client cannot shadow one set by a proxy.
+        if "_" not in key:
+            grouped.setdefault(key.lower(), []).append(value)
+    host = (grouped.get("host") or [host or "localhost"])[0]
     found: dict[str, t.Any] = {
         "REQUEST_METHOD": method.upper(),
         "SCRIPT_NAME": script_name,
@@ -163,13 +189,13 @@ def environ(
         # may hold characters a client did not %-encode.
         "QUERY_STRING": query.encode("utf-8").decode("latin-1"),
         "SERVER_NAME": host.split(":")[0],
-        "SERVER_PORT": headers.get("X-Forwarded-Port", "443"),
+        "SERVER_PORT": (grouped.get("x-forwarded-port") or ["443"])[0],
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": remote_addr,
         "CONTENT_LENGTH": str(len(body)),
         "HTTP_HOST": host,
         "wsgi.version": (1, 0),
-        "wsgi.url_scheme": headers.get("X-Forwarded-Proto", "https"),
+        "wsgi.url_scheme": (grouped.get("x-forwarded-proto") or ["https"])[0],
         "wsgi.input": io.BytesIO(body),
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": False,
@@ -177,13 +203,9 @@ def environ(
         "wsgi.run_once": False,
         **extra,
     }
-    grouped: dict[str, list[str]] = {}
-    for key, value in headers.items():
-        # In WSGI, X_User and X-User are one name: a header spelt with "_" is dropped
-        # so that a client cannot shadow one set by a proxy.
-        if "_" not in key and key.lower() not in _HOP_BY_HOP:
-            grouped.setdefault(key.lower(), []).append(value)
     for key, found_values in grouped.items():
+        if key in _HOP_BY_HOP:
+            continue
         name = key.upper().replace("-", "_")
         value = ("; " if key == "cookie" else ", ").join(found_values)
         if name == "CONTENT_TYPE":
