@@ -167,13 +167,14 @@ class TechMicroService(Flask):
 
     def _check_token(self) -> Response | None:
         """Before each request: a 401 without a token, a 403 with a wrong one."""
-        if request.method == "OPTIONS" or request.routing_exception is not None:
+        current = request._get_current_object()  # once: each proxy access costs
+        if current.method == "OPTIONS" or current.routing_exception is not None:
             return None  # CORS preflights, and requests routing answers itself
-        view = self.view_functions.get(request.endpoint or "")
+        view = self.view_functions.get(current.endpoint or "")
         found = getattr(view, "cws_entry", None)
         if (found is not None and found.options.no_auth) or self.open_access:
             return None
-        token = authorizer.bearer_token(request.headers.get("Authorization"))
+        token = authorizer.bearer_token(current.headers.get("Authorization"))
         if token is None:
             response = jsonify(
                 error="Unauthorized", message="send a token: Authorization: Bearer …"
