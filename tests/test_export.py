@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 import zipfile
+from pathlib import PurePosixPath
 
 import pytest
 from helpers import NOTEBOOK
@@ -90,7 +93,17 @@ def test_zip_holds_service_runtime_and_dependencies_only(exported):
     coworks_files = {n for n in names if n.startswith("coworks/")}
     assert not any(n.startswith(("coworks/flows", "coworks/notebook")) for n in names)
     assert "coworks/service.py" in coworks_files
-    assert not any(name.endswith(".pyc") for name in names)
+    # Bytecode comes only from the zip's own sources, one file a module, for this
+    # Python: nothing copied from the exporting machine's caches.
+    modules = {n for n in names if n.endswith(".py")}
+    compiled = {n for n in names if n.endswith(".pyc")}
+    tag = sys.implementation.cache_tag
+    for name in compiled:
+        path = PurePosixPath(name)
+        assert path.parent.name == "__pycache__" and path.name.endswith(f".{tag}.pyc")
+        source = path.parent.parent / f"{path.name.split('.')[0]}.py"
+        assert str(source) in modules
+    assert "service.py" in modules and f"__pycache__/service.{tag}.pyc" in compiled
 
 
 def test_export_is_byte_for_byte_repeatable(exported, tmp_path):
@@ -140,6 +153,34 @@ def test_on_lambda_a_public_api_is_asked_for_explicitly(exported):
         environment={"CWS_PUBLIC": "true"},
     )
     assert answer["response"]["statusCode"] == 200
+
+
+def test_the_zip_runs_on_its_bytecode_without_compiling(exported, tmp_path):
+    # Lambda's task folder is read-only: what the zip does not hold compiled is
+    # compiled at every cold start. Python -B writes nothing, as there; a module
+    # whose bytecode is used has no source compiled, which py_compile would show.
+    with zipfile.ZipFile(exported / "countries" / "lambda.zip") as archive:
+        archive.extractall(tmp_path)
+    code = (
+        "import sys, importlib.machinery as m\n"
+        "compiled = []\n"
+        "original = m.SourceFileLoader.source_to_code\n"
+        "def spy(self, data, path, **k):\n"
+        "    compiled.append(path)\n"
+        "    return original(self, data, path, **k)\n"
+        "m.SourceFileLoader.source_to_code = spy\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "import lambda_function\n"
+        "print(len(compiled))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-B", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0"
 
 
 def test_stats_zip_reads_a_json_body_from_a_real_event(exported):

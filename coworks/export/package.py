@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata as metadata
+import importlib.util
 import io
 import json
+import marshal
 import sys
 import typing as t
 import zipfile
@@ -316,12 +318,43 @@ def build_zip(
                     f"{dist.metadata['Name']} and another source both write {name}"
                 )
             copied[name] = path
+    files = {
+        name: generated[name] if name in generated else copied[name].read_bytes()
+        for name in {*generated, *copied}
+    }
+    for name, data in list(files.items()):
+        compiled = _bytecode(name, data)
+        if compiled is not None:
+            files[compiled[0]] = compiled[1]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted({*generated, *copied}):
-            data = generated[name] if name in generated else copied[name].read_bytes()
+        for name in sorted(files):
             info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, data)
+            archive.writestr(info, files[name])
     return buffer.getvalue()
+
+
+def _bytecode(name: str, source: bytes) -> tuple[str, bytes] | None:
+    """The bytecode file of a module, for a cold start that compiles nothing:
+    Lambda's task folder is read-only, so Python could never cache it there.
+
+    The file is hash-based and checked (PEP 552): it holds no timestamp, so zips
+    stay byte-identical, and Python uses it only while the source is unchanged.
+    It serves the exporting Python's version (the manifest's ``runtime``); another
+    version ignores it and compiles the source. A file that does not compile (a
+    template that happens to end in .py) keeps its source alone.
+    """
+    if not name.endswith(".py"):
+        return None
+    try:
+        code = compile(source, name, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return None
+    folder, _, module = name.rpartition("/")
+    tag = sys.implementation.cache_tag
+    path = f"{folder}/__pycache__/{module[:-3]}.{tag}.pyc".lstrip("/")
+    flags = (0b11).to_bytes(4, "little")  # hash-based, checked
+    header = importlib.util.MAGIC_NUMBER + flags + importlib.util.source_hash(source)
+    return path, header + marshal.dumps(code)
