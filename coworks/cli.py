@@ -12,13 +12,13 @@ import contextlib
 import json
 import math
 import os
-import re
 import tempfile
 import typing as t
 from pathlib import Path
 
 import click
 
+from . import callargs
 from .config import ENV_PREFIX
 from .config import STAGE_VARIABLE
 from .config import Config
@@ -38,12 +38,6 @@ if t.TYPE_CHECKING:
     from .service import TechMicroService
 
 NOTEBOOK = click.Path(exists=True, dir_okay=False, path_type=Path)
-
-#: The verbs ``cws call`` sends.
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-
-# A header name, as HTTP defines a token.
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 _TARGET_HELP = f"TARGET is {FORMS}."
 
@@ -235,81 +229,13 @@ def run(target: str, port: int, seconds: float | None) -> None:
     local.serve(server, seconds)
 
 
-def _json_argument(
-    ctx: click.Context, param: click.Parameter, value: str | None
-) -> bytes | None:
-    """The JSON argument checked, as the body bytes to send."""
-    if value is None:
-        return None
-    try:
-        json.loads(value, parse_constant=_no_constant)
-    except json.JSONDecodeError as error:
-        raise click.BadParameter(f"not valid JSON ({error})") from None
-    except ValueError as error:  # NaN, or a number Python will not read
-        raise click.BadParameter(f"not valid JSON ({error})") from None
-    except RecursionError:
-        raise click.BadParameter("nested too deeply") from None
-    return value.encode("utf-8", "surrogatepass")
-
-
-def _no_constant(word: str) -> t.NoReturn:
-    raise ValueError(f"{word} is not JSON")
-
-
-def _clean(text: str, what: str) -> str:
-    """Text that goes into a header: no line break or NUL, which would end it."""
-    if any(c in text for c in "\r\n\x00"):
-        raise click.BadParameter(f"{what} holds a line break or a NUL character")
-    return text
-
-
-def _method(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    # Not a click.Choice, which would show the verbs in lower case.
-    if value.upper() not in METHODS:
-        raise click.BadParameter(f"{value!r} is not one of {', '.join(METHODS)}")
-    return value.upper()
-
-
-class _Line(click.ParamType):
-    """Text whose repeated values an environment variable gives one a line, since
-    they hold spaces (``CWS_CALL_HEADER='Authorization: Bearer …'``)."""
-
-    name = "text"
-    envvar_list_splitter = "\n"
-
-    def convert(self, value: t.Any, param: t.Any, ctx: t.Any) -> str:
-        return str(value)
-
-
-def _headers(
-    ctx: click.Context, param: click.Parameter, values: t.Sequence[str]
-) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for value in values:
-        name, colon, text = value.partition(":")
-        if not colon or not _HEADER_NAME.fullmatch(name.strip()):
-            raise click.BadParameter(f"{value!r} is not 'Name: value'")
-        headers[name.strip()] = _clean(text.strip(), f"header {name.strip()!r}")
-    return headers
-
-
-def _queries(
-    ctx: click.Context, param: click.Parameter, values: t.Sequence[str]
-) -> dict[str, list[str]]:
-    query: dict[str, list[str]] = {}
-    for value in values:
-        key, equals, text = value.partition("=")
-        if not equals or not key:
-            raise click.BadParameter(f"{value!r} is not 'key=value'")
-        query.setdefault(key, []).append(text)
-    return query
-
-
 @main.command(epilog=_TARGET_HELP)
 @click.argument("target")
-@click.argument("method", callback=_method)
+@click.argument("method", callback=callargs.method)
 @click.argument("path")
-@click.argument("body", metavar="[JSON]", required=False, callback=_json_argument)
+@click.argument(
+    "body", metavar="[JSON]", required=False, callback=callargs.json_argument
+)
 @click.option(
     "-s",
     "--service",
@@ -320,18 +246,18 @@ def _queries(
     "-H",
     "--header",
     metavar="'NAME: VALUE'",
-    type=_Line(),
+    type=callargs.Line(),
     multiple=True,
-    callback=_headers,
+    callback=callargs.headers,
     help="A request header; repeat for several.",
 )
 @click.option(
     "-q",
     "--query",
     metavar="KEY=VALUE",
-    type=_Line(),
+    type=callargs.Line(),
     multiple=True,
-    callback=_queries,
+    callback=callargs.queries,
     help="A query parameter, added to any ?query in PATH; repeat for several.",
 )
 @click.option(
@@ -365,7 +291,7 @@ def call(
     headers = dict(header)
     if token and not any(name.lower() == "authorization" for name in headers):
         try:
-            headers["Authorization"] = f"Bearer {_clean(token, 'the token')}"
+            headers["Authorization"] = f"Bearer {callargs.clean(token, 'the token')}"
         except click.BadParameter as error:
             raise click.ClickException(f"{error.message} (--token or TOKEN)") from None
     if body is not None:
