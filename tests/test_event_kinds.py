@@ -486,3 +486,24 @@ def test_the_alb_client_address_is_the_last_one_it_appended():
     event["multiValueHeaders"]["x-forwarded-for"] = ["6.6.6.6", "1.2.3.4"]
     _, _, body = from_response(Who()(event, None))
     assert body == b"1.2.3.4"
+
+
+@pytest.mark.parametrize("kind", ["rest", "http", "url", "alb", "alb-multi"])
+def test_every_kind_the_testing_kit_builds_is_read_back_as_sent(kind):
+    from coworks.testing import make_event
+
+    event = make_event(
+        kind,
+        "POST",
+        "/a b/café+x",
+        query={"q": ["1 2", "a+b"], "r": "é"},
+        json={"n": 1},
+        cookies={"s": "v", "t": "w"},
+    )
+    got = seen(event)
+    assert (got["method"], got["path"]) == ("POST", "/a b/café+x")
+    # An ALB without multi-value headers passes the last value of a repeated key.
+    repeated = ["a+b"] if kind == "alb" else ["1 2", "a+b"]
+    assert got["query"] == {"q": repeated, "r": ["é"]}
+    assert got["cookies"] == {"s": "v", "t": "w"}
+    assert json.loads(got["body"]) == {"n": 1}
