@@ -1,6 +1,7 @@
 # The two commands of the README: `make demo` and `make test`. Both create .venv and
 # install CoWorks with the pinned versions of constraints.txt on first use. `make bench`
-# runs the benchmarks of benchmarks/README.md in full; `make test` only smoke-tests them.
+# runs the benchmarks of benchmarks/README.md in full and prints their verdicts;
+# `make test` only smoke-tests them.
 
 PYTHON ?= python3
 VENV := .venv

@@ -238,6 +238,11 @@ def versions() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="few calls, no targets")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit with 1 when a target is missed (the verdicts print either way)",
+    )
     args = parser.parse_args(argv)
     # A public API, as every other contender is: no token asked for, on Lambda too.
     os.environ.pop("TOKEN", None)
@@ -253,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         print("(smoke run: every adapter answered right; targets not enforced)")
         return 0
-    return 0 if met else 1
+    return 0 if met or not args.strict else 1
 
 
 if __name__ == "__main__":
