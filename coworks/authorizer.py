@@ -65,6 +65,8 @@ def answer(event: dict[str, t.Any], allowed: bool) -> dict[str, t.Any]:
     resource = event["methodArn"]
     if not isinstance(resource, str):
         allowed, resource = False, "*"  # no resource to allow: deny them all
+    else:
+        resource = _whole_stage(resource)
     return {
         "principalId": "coworks",
         "policyDocument": {
@@ -78,3 +80,16 @@ def answer(event: dict[str, t.Any], allowed: bool) -> dict[str, t.Any]:
             ],
         },
     }
+
+
+def _whole_stage(method_arn: str) -> str:
+    """The ARN of every method of the API stage ``method_arn`` belongs to.
+
+    The decision rests on the token alone, and API Gateway caches an authorizer's
+    policy per token for all routes: a policy naming the one method asked about
+    would refuse the same token on the API's other routes until the cache expires.
+    ``arn:…:api-id/stage/GET/orders`` gives ``arn:…:api-id/stage/*``.
+    """
+    api, _, rest = method_arn.partition("/")
+    stage = rest.partition("/")[0]
+    return f"{api}/{stage}/*" if api and stage else method_arn

@@ -183,7 +183,13 @@ class TechMicroService(Flask):
             response.headers["WWW-Authenticate"] = f'Bearer realm="{self.name}"'
             return response
         if self.token_authorizer(token) is not True:
-            response = jsonify(error="Forbidden", message="this token is refused")
+            unset = not self.own_authorizer and not os.environ.get(TOKEN_VARIABLE)
+            message = (
+                "no TOKEN is set for this service, so every token is refused"
+                if unset
+                else "this token is refused"
+            )
+            response = jsonify(error="Forbidden", message=message)
             response.status_code = 403
             return response
         return None

@@ -160,7 +160,8 @@ def _policy(effect: str, resource: str) -> dict:
 
 def test_a_token_authorizer_event_gets_an_allow_policy_for_the_right_token(vault):
     event = load_event("powertools-lambda-python/apiGatewayAuthorizerTokenEvent.json")
-    arn = "arn:aws:execute-api:us-west-2:123456789012:ymy8tbxw7b/*/GET/"
+    # The event's methodArn is …:ymy8tbxw7b/*/GET/; the policy covers the stage.
+    arn = "arn:aws:execute-api:us-west-2:123456789012:ymy8tbxw7b/*/*"
     assert vault(event, None) == _policy("Deny", arn)  # its token is "allow"
     event["authorizationToken"] = "Bearer s3cret"
     assert vault(event, None) == _policy("Allow", arn)
@@ -168,7 +169,8 @@ def test_a_token_authorizer_event_gets_an_allow_policy_for_the_right_token(vault
 
 def test_a_request_authorizer_event_reads_the_authorization_header(vault):
     event = load_event("powertools-lambda-python/apiGatewayAuthorizerRequestEvent.json")
-    arn = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/GET/request"
+    # The event's methodArn is …:abcdef123/test/GET/request, on the stage "test".
+    arn = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/*"
     assert vault(event, None) == _policy("Deny", arn)  # it has no such header
     allowed = copy.deepcopy(event)
     allowed["headers"]["Authorization"] = "Bearer s3cret"
@@ -206,8 +208,10 @@ def test_on_lambda_a_service_without_token_is_closed(monkeypatch, caplog):
     assert not service.open_access
     assert "no TOKEN is set, so every request is refused" in caplog.text
     assert invoke(service, "GET", "/secret").status == 401
-    assert (
-        invoke(service, "GET", "/secret", headers={"Authorization": "x"}).status == 403
+    refused = invoke(service, "GET", "/secret", headers={"Authorization": "x"})
+    assert refused.status == 403
+    assert refused.json()["message"] == (
+        "no TOKEN is set for this service, so every token is refused"
     )
     assert invoke(service, "GET", "/health").status == 200  # no_auth stays open
 
