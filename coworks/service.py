@@ -81,13 +81,12 @@ class TechMicroService(Flask):
         self.url_map.strict_slashes = False
         self.url_map.merge_slashes = False
         register_entries(self, TechMicroService)
-        if _LAMBDA_VARIABLE in os.environ and not self.own_authorizer:
-            if not os.environ.get(TOKEN_VARIABLE) and not self.open_access:
-                logger.error(
-                    "%s: no TOKEN is set, so every request is refused; set TOKEN, "
-                    "or CWS_PUBLIC=true for a public API",
-                    self.name,
-                )
+        if self._without_token() and not self.open_access:  # on Lambda, not public
+            logger.error(
+                "%s: no TOKEN is set, so every request is refused; set TOKEN, "
+                "or CWS_PUBLIC=true for a public API",
+                self.name,
+            )
         self.before_request(self._check_token)
         self.register_error_handler(HTTPException, _http_error)
         self.register_error_handler(BindingError, _binding_error)
@@ -147,11 +146,15 @@ class TechMicroService(Flask):
         On Lambda, such a service refuses every request unless ``CWS_PUBLIC`` is
         ``true``: a public API is asked for, never fallen into.
         """
-        if self.own_authorizer or os.environ.get(TOKEN_VARIABLE):
+        if not self._without_token():
             return False
         if os.environ.get(PUBLIC_VARIABLE, "").lower() in ("1", "true", "yes"):
             return True
         return _LAMBDA_VARIABLE not in os.environ
+
+    def _without_token(self) -> bool:
+        """Whether the default authorizer has no ``TOKEN`` to compare with."""
+        return not self.own_authorizer and not os.environ.get(TOKEN_VARIABLE)
 
     @property
     def own_authorizer(self) -> bool:
@@ -183,10 +186,9 @@ class TechMicroService(Flask):
             response.headers["WWW-Authenticate"] = f'Bearer realm="{self.name}"'
             return response
         if self.token_authorizer(token) is not True:
-            unset = not self.own_authorizer and not os.environ.get(TOKEN_VARIABLE)
             message = (
                 "no TOKEN is set for this service, so every token is refused"
-                if unset
+                if self._without_token()
                 else "this token is refused"
             )
             response = jsonify(error="Forbidden", message=message)
