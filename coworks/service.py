@@ -18,7 +18,6 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
-from . import asynchronous
 from . import authorizer
 from . import events
 from .binding import BindingError
@@ -41,6 +40,10 @@ TOKEN_VARIABLE = "TOKEN"
 #: The environment variable that opens a service without token to everyone, on
 #: Lambda too: the explicit request for a public API.
 PUBLIC_VARIABLE = "CWS_PUBLIC"
+
+#: The key of an invocation payload asking for an asynchronous answer; see
+#: :mod:`coworks.asynchronous`, which checks it matches its own.
+_ASYNC_MARKER = "coworks"
 
 #: Set by Lambda in every function's environment.
 _LAMBDA_VARIABLE = "AWS_LAMBDA_FUNCTION_NAME"
@@ -234,7 +237,10 @@ class TechMicroService(Flask):
         response format, and logged. An invocation carrying the asynchronous marker
         is answered by :func:`coworks.asynchronous.answer`.
         """
-        if asynchronous.is_asynchronous(event):
+        if isinstance(event, dict) and _ASYNC_MARKER in event:
+            # Imported on this path only: a cold start of the others skips it.
+            from . import asynchronous
+
             return asynchronous.answer(self, event, context)
         if authorizer.is_authorizer_event(event):
             return self._answer_authorizer(event)

@@ -528,3 +528,10 @@ def test_an_exported_zip_stores_the_answer_it_gives_synchronously(
     # boto3 was there all along, and loaded for the asynchronous answer only.
     assert "boto3" not in synchronous["modules"]
     assert "boto3" in answered["modules"]
+
+
+def test_the_service_hands_the_marker_of_this_module_to_it():
+    from coworks import service
+    from coworks.asynchronous import MARKER
+
+    assert service._ASYNC_MARKER == MARKER

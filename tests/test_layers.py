@@ -64,7 +64,11 @@ def loaded_after(statement: str) -> set[str]:
         # The service runtime, as a Lambda zip runs it.
         (
             "import coworks",
-            HEAVY + TOOLING + ["nbformat", "coworks.export", "coworks.sources"],
+            # The asynchronous path and OpenAPI load when first used.
+            HEAVY
+            + TOOLING
+            + ["nbformat", "coworks.export", "coworks.sources"]
+            + ["coworks.asynchronous", "coworks.openapi"],
         ),
         ("from coworks import TechMicroService, entry", HEAVY + TOOLING + ["nbformat"]),
         # Answering HTTP events needs no boto3, even with the asynchronous path in.
