@@ -84,11 +84,24 @@ class Result:
         return "\n".join(lines)
 
 
-def _query_text(value: t.Any) -> str:
-    """A query value as a client would write it: true, 3, 2.5, text."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+def url_parts(
+    path: str, query: t.Mapping[str, t.Any] | None = None
+) -> tuple[str, list[tuple[str, str]]]:
+    """A path as a client writes it in a URL, and more query values: the decoded
+    path and the query's ``(key, value)`` pairs, in order.
+
+    A ``?query`` part comes first, then ``query``, whose values are one value or a
+    list of them, written as a client would (``true``, ``3``, ``2.5``, text). A
+    ``#fragment`` is dropped: it stays with the client, as in HTTP.
+    """
+    path = path.partition("#")[0]
+    raw_path, _, query_string = path.partition("?")
+    pairs = parse_qsl(query_string, keep_blank_values=True)
+    for key, value in (query or {}).items():
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            text = ("true" if item else "false") if isinstance(item, bool) else item
+            pairs.append((key, str(text)))
+    return unquote(raw_path), pairs
 
 
 def invoke(
@@ -108,20 +121,16 @@ def invoke(
         ``query``, and a ``#fragment`` is not sent.
     :param json: a value sent as the JSON body (instead of ``body``).
     """
-    path = path.partition("#")[0]  # a fragment stays with the client, as in HTTP
-    raw_path, _, query_string = path.partition("?")
+    decoded_path, pairs = url_parts(path, query)
     merged: dict[str, list[str]] = {}
-    for key, value in parse_qsl(query_string, keep_blank_values=True):
+    for key, value in pairs:
         merged.setdefault(key, []).append(value)
-    for key, value in (query or {}).items():
-        values = value if isinstance(value, (list, tuple)) else [value]
-        merged.setdefault(key, []).extend(_query_text(v) for v in values)
     all_headers = dict(headers or {})
     if json is not None:
         body = jsonlib.dumps(json).encode("utf-8")
         all_headers.setdefault("Content-Type", "application/json")
     event = events.rest_event(
-        method, unquote(raw_path), query=merged, headers=all_headers, body=body
+        method, decoded_path, query=merged, headers=all_headers, body=body
     )
     response = service(event, LocalContext(service.name))
     return Result(*events.from_response(response))

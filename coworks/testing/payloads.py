@@ -20,14 +20,12 @@ import json as jsonlib
 import time
 import typing as t
 import uuid
-from urllib.parse import parse_qsl
 from urllib.parse import quote
-from urllib.parse import unquote
 
 from werkzeug.datastructures import Headers
 
 from .. import events
-from ..invoke import _query_text
+from ..invoke import url_parts
 
 __all__ = ["KINDS", "make_event"]
 
@@ -177,13 +175,9 @@ def _request(
     cookies: t.Mapping[str, str] | None,
     base64: bool | None,
 ) -> _Request:
-    raw_path, _, query_string = path.partition("?")
-    if not raw_path.startswith("/"):
+    if not path.startswith("/"):
         raise ValueError(f"a request path starts with '/', not {path!r}")
-    pairs = parse_qsl(query_string, keep_blank_values=True)
-    for key, value in (query or {}).items():
-        values = value if isinstance(value, (list, tuple)) else [value]
-        pairs += [(key, _query_text(item)) for item in values]
+    decoded_path, pairs = url_parts(path, query)
     all_headers = Headers(headers or ())
     if json is not None:
         if body:
@@ -198,7 +192,7 @@ def _request(
     now = time.time()
     return _Request(
         method=method.upper(),
-        path=unquote(raw_path),
+        path=decoded_path,
         query=pairs,
         headers=all_headers,
         cookies=cookie_list,
